@@ -1,0 +1,53 @@
+# Thin wrapper over CMake so the README's commands stay short.
+#   make            build build/tollgate
+#   make run        install what is missing, build, start the stack (host mode)
+#   make test       install what is missing, build, run unit + end-to-end tests
+#   make asan       unit tests under AddressSanitizer + UBSan
+#   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+BUILD ?= build
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
+
+.PHONY: all build deps test unit e2e asan fuzz run bench clean format
+all: build
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+deps-%:
+	@scripts/deps.sh $*
+
+run: deps-run build
+	@scripts/run-stack.sh
+
+test: deps-test build unit e2e
+
+unit:
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+tests/e2e/node_modules: tests/e2e/package-lock.json
+	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+e2e: tests/e2e/node_modules
+	@cd tests/e2e && TOLLGATE_BIN=$(CURDIR)/$(BUILD)/tollgate node --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec
+
+asan: deps-test
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DTOLLGATE_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j$(JOBS) -- --no-print-directory
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS)
+
+fuzz: deps-test
+	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DTOLLGATE_FUZZ=ON -DTOLLGATE_TESTS=OFF >/dev/null
+	@cmake --build build-fuzz -j$(JOBS) -- --no-print-directory
+	@scripts/fuzz.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
+bench: build
+	@bench/run.sh
+
+format:
+	@clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -1,0 +1,71 @@
+/* tollgate: one binary, four subcommands.
+ *
+ * The request path of the gateway starts in serve_main (src/serve/serve.c):
+ * server (src/net) -> router (src/serve/route) -> upstream (src/serve/upstream)
+ * -> metrics registry (src/metrics). */
+#include <stdio.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "gpu/gpu.h"
+#include "serve/serve.h"
+#include "sim/sim.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"serve", serve_main, "OpenAI-compatible gateway with LiteLLM-compatible /metrics (:4000)"},
+    {"gpu", gpu_main, "GPU exporter with dcgm-exporter metric names, from NVML (:9400)"},
+    {"check", check_main, "validate the whole pipeline end to end, with fixes for what fails"},
+    {"sim", sim_main, "Ollama simulator for demos, tests and benchmarks (:11434)"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "tollgate %s - observability for self-hosted LLM inference\n\n"
+               "Usage: tollgate <command> [options]\n\nCommands:\n",
+            TOLLGATE_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n  tollgate help <command>   options of one command (same as <command> --help)\n"
+               "  tollgate --version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        printf("tollgate %s\n", TOLLGATE_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "help")) {
+        if (argc < 3) {
+            usage(stdout);
+            return 0;
+        }
+        cmd = argv[2];
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(cmd, commands[i].name)) {
+                char *help_argv[] = {argv[2], "--help", NULL};
+                return commands[i].fn(2, help_argv);
+            }
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "tollgate: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

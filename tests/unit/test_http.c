@@ -1,0 +1,122 @@
+/* HTTP/1.1 head parser and chunked decoder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "parse/http.h"
+
+static int parse(const char *s, http_request *r) { return http_parse_request(s, strlen(s), 65536, r); }
+
+static void test_simple_get(void **st)
+{
+    (void)st;
+    http_request r;
+    const char *s = "GET /api/tags?x=1 HTTP/1.1\r\nHost: localhost\r\nX-A:  b c  \r\n\r\nrest";
+    int n = parse(s, &r);
+    assert_int_equal(n, (int)(strlen(s) - 4));
+    assert_true(http_method_is(&r, "GET"));
+    assert_true(http_path_is(&r, "/api/tags"));
+    assert_int_equal(r.target_len, strlen("/api/tags?x=1"));
+    assert_true(r.keep_alive);
+    assert_int_equal(r.content_length, -1);
+    const http_header *h = http_find_header(&r, "x-a");
+    assert_non_null(h);
+    assert_int_equal(h->value_len, 3);
+    assert_memory_equal(h->value, "b c", 3);
+}
+
+static void test_incomplete_at_every_split(void **st)
+{
+    (void)st;
+    const char *s = "POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    size_t head = strlen(s) - 2;
+    http_request r;
+    for (size_t i = 0; i < head; i++)
+        assert_int_equal(http_parse_request(s, i, 65536, &r), HTTP_INCOMPLETE);
+    assert_int_equal(http_parse_request(s, head, 65536, &r), (int)head);
+    assert_int_equal(r.content_length, 2);
+    assert_false(r.keep_alive);
+}
+
+static void test_http10_defaults_to_close(void **st)
+{
+    (void)st;
+    http_request r;
+    assert_true(parse("GET / HTTP/1.0\r\n\r\n", &r) > 0);
+    assert_false(r.keep_alive);
+    assert_true(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &r) > 0);
+    assert_true(r.keep_alive);
+}
+
+static void test_rejects(void **st)
+{
+    (void)st;
+    http_request r;
+    assert_int_equal(parse("GET / HTTP/2.0\r\n\r\n", &r), HTTP_E_VERSION);
+    assert_int_equal(parse("GET  / HTTP/1.1\r\n\r\n", &r), HTTP_E_BAD);
+    assert_int_equal(parse("GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", &r), HTTP_E_BAD);
+    assert_int_equal(parse("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", &r), HTTP_E_BAD);
+    /* Request smuggling shapes. */
+    assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", &r), HTTP_E_BAD);
+    assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", &r),
+                     HTTP_E_BAD);
+    assert_int_equal(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", &r), HTTP_E_BAD);
+    assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &r), HTTP_E_BAD);
+    char big[200];
+    memset(big, 'a', sizeof big);
+    assert_int_equal(http_parse_request(big, sizeof big, 100, &r), HTTP_E_TOO_LARGE);
+}
+
+static void test_chunked_byte_by_byte(void **st)
+{
+    (void)st;
+    const char *wire = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+    char buf[128], body[64];
+    size_t blen = 0;
+    http_chunked d;
+    http_chunked_init(&d);
+    int rc = 0;
+    size_t i = 0, wl = strlen(wire);
+    while (i < wl && rc == 0) {
+        buf[0] = wire[i];
+        size_t len = 1, used = 0;
+        rc = http_chunked_decode(&d, buf, &len, &used);
+        assert_true(rc >= 0);
+        memcpy(body + blen, buf, len);
+        blen += len;
+        i += used;
+    }
+    assert_int_equal(rc, 1);
+    assert_int_equal(blen, 11);
+    assert_memory_equal(body, "hello world", 11);
+    assert_string_equal(wire + i, "NEXT");
+}
+
+static void test_chunked_bad(void **st)
+{
+    (void)st;
+    char buf[64];
+    http_chunked d;
+    strcpy(buf, "zz\r\n");
+    size_t len = strlen(buf), used;
+    http_chunked_init(&d);
+    assert_int_equal(http_chunked_decode(&d, buf, &len, &used), HTTP_E_BAD);
+    strcpy(buf, "fffffffffffffffff\r\n");
+    len = strlen(buf);
+    http_chunked_init(&d);
+    assert_int_equal(http_chunked_decode(&d, buf, &len, &used), HTTP_E_BAD);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simple_get),          cmocka_unit_test(test_incomplete_at_every_split),
+        cmocka_unit_test(test_http10_defaults_to_close), cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_chunked_byte_by_byte), cmocka_unit_test(test_chunked_bad),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
