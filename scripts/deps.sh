@@ -5,7 +5,7 @@
 #   scripts/deps.sh run     + prometheus
 set -euo pipefail
 what=${1:-build}
-pkgs=(build-essential cmake pkg-config libevent-dev libcurl4-openssl-dev libyaml-dev libjansson-dev curl ca-certificates)
+pkgs=(build-essential cmake pkg-config libevent-dev libcurl4-openssl-dev libyaml-dev libjansson-dev libssl-dev curl ca-certificates)
 case "$what" in
   build) ;;
   run) pkgs+=(prometheus) ;;

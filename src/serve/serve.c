@@ -1,12 +1,441 @@
+/* tollgate serve: start-up, routing of paths, authentication.
+ *
+ * Request path: net/server.c parses HTTP and calls on_request() below; it
+ * authenticates and hands inference routes to proxy_handle() (proxy.c),
+ * which picks a deployment (router.c), calls it (upstream.c), translates
+ * the answer (translate.c) and records metrics (metrics/). */
 #include "serve/serve.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
-/* Placeholder until this subcommand lands; it says so instead of pretending. */
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "net/server.h"
+#include "serve/admin.h"
+#include "serve/discover.h"
+#include "serve/gateway.h"
+#include "serve/proxy.h"
+#include "util/log.h"
+
+typedef struct {
+    const char *config_path;
+    const char *host;
+    int port;
+    int threads;
+    long max_body_mb;
+    int poll_interval_s;
+    int discover_wait_s;
+} serve_opts;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: tollgate serve [options]\n\n"
+            "OpenAI-compatible gateway in front of Ollama (or any OpenAI-compatible backend)\n"
+            "with LiteLLM-compatible Prometheus metrics on /metrics.\n\n"
+            "Options:\n"
+            "  -c, --config FILE        litellm_config.yaml (model_list, litellm_settings, general_settings,\n"
+            "                           router_settings). Without it, every model Ollama at $OLLAMA_HOST\n"
+            "                           (default http://127.0.0.1:11434) lists is served under its own name.\n"
+            "  -p, --port N             listen port (default 4000; 0 = any free port)\n"
+            "      --host ADDR          listen address (default 0.0.0.0)\n"
+            "  -t, --threads N          worker threads (default: one per core)\n"
+            "      --max-body-mb N      largest request body accepted (default 16)\n"
+            "      --poll-interval S    how often Ollama's /api/ps is read for tollgate_ollama_* (default 10, 0 = off)\n"
+            "      --discover-wait S    without --config: how long to wait for Ollama at start (default 10)\n"
+            "      --log-level LEVEL    debug, info (default), warn, error\n"
+            "  -h, --help               this text\n\n"
+            "Routes: POST /v1/chat/completions /v1/completions /v1/embeddings (also without /v1),\n"
+            "        GET /v1/models /health /health/liveliness /health/readiness /metrics\n"
+            "Docs: docs/gateway.md\n");
+}
+
+static int parse_opts(int argc, char **argv, serve_opts *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},   {"port", required_argument, NULL, 'p'},
+        {"host", required_argument, NULL, 'H'},     {"threads", required_argument, NULL, 't'},
+        {"max-body-mb", required_argument, NULL, 'b'}, {"poll-interval", required_argument, NULL, 'i'},
+        {"discover-wait", required_argument, NULL, 'w'}, {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    *o = (serve_opts){.host = "0.0.0.0", .port = 4000, .max_body_mb = 16, .poll_interval_s = 10, .discover_wait_s = 10};
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:p:t:h", longopts, NULL)) != -1) {
+        char *end = NULL;
+        switch (ch) {
+        case 'c': o->config_path = optarg; break;
+        case 'H': o->host = optarg; break;
+        case 'p':
+            o->port = (int)strtol(optarg, &end, 10);
+            if (*end || o->port < 0 || o->port > 65535) {
+                fprintf(stderr, "tollgate serve: --port wants 0..65535, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 't': o->threads = atoi(optarg); break;
+        case 'b': o->max_body_mb = atol(optarg); break;
+        case 'i': o->poll_interval_s = atoi(optarg); break;
+        case 'w': o->discover_wait_s = atoi(optarg); break;
+        case 'l': {
+            int lvl = log_level_parse(optarg);
+            if (lvl < 0) {
+                fprintf(stderr, "tollgate serve: --log-level wants debug|info|warn|error, got '%s'\n", optarg);
+                return 2;
+            }
+            log_set_level((enum log_level)lvl);
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tollgate serve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o->max_body_mb < 1)
+        o->max_body_mb = 1;
+    return -1;
+}
+
+/* --- per-thread context --- */
+
+static void *thread_init(int index, struct event_base *base, void *ud)
+{
+    gateway *g = ud;
+    gw_thread *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->g = g;
+    t->index = index;
+    t->up = upstream_pool_new(base);
+    t->shard = metrics_shard_get(g->metrics, index);
+    t->rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)time(NULL) << 16) ^ (uint64_t)(index + 1) * 0xBF58476D1CE4E5B9ULL;
+    return t;
+}
+
+static void thread_fini(void *ctx, void *ud)
+{
+    (void)ud;
+    gw_thread *t = ctx;
+    if (!t)
+        return;
+    upstream_pool_free(t->up);
+    free(t);
+}
+
+/* --- auth --- */
+
+/* Constant-time comparison: the time taken does not depend on where the
+ * strings differ. */
+static bool key_equal(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    unsigned char diff = (unsigned char)(alen != blen);
+    for (size_t i = 0; i < alen; i++)
+        diff |= (unsigned char)(a[i] ^ b[i % (blen ? blen : 1)]);
+    return diff == 0;
+}
+
+static bool authorized(const gateway *g, const http_request *req)
+{
+    if (!g->cfg->master_key)
+        return true;
+    const http_header *h = http_find_header(req, "authorization");
+    const char *v = NULL;
+    size_t vl = 0;
+    if (h && h->value_len > 7 && strncasecmp(h->value, "Bearer ", 7) == 0) {
+        v = h->value + 7;
+        vl = h->value_len - 7;
+    } else if ((h = http_find_header(req, "x-litellm-api-key")) || (h = http_find_header(req, "api-key"))) {
+        v = h->value;
+        vl = h->value_len;
+    }
+    return v && key_equal(v, vl, g->cfg->master_key);
+}
+
+static void respond_error(conn *c, int status, const char *type, const char *msg)
+{
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":\"None\",\"code\":\"%d\"}}",
+                     msg, type, status);
+    conn_respond(c, status, "application/json", NULL, body, (size_t)n);
+}
+
+/* --- routing of paths --- */
+
+typedef struct {
+    const char *path;
+    tr_kind kind;
+    metrics_route route;
+} infer_route;
+
+static const infer_route infer_routes[] = {
+    {"/v1/chat/completions", TR_CHAT, MR_CHAT_V1},     {"/chat/completions", TR_CHAT, MR_CHAT},
+    {"/v1/completions", TR_COMPLETION, MR_COMPLETIONS_V1}, {"/completions", TR_COMPLETION, MR_COMPLETIONS},
+    {"/v1/embeddings", TR_EMBEDDING, MR_EMBEDDINGS_V1}, {"/embeddings", TR_EMBEDDING, MR_EMBEDDINGS},
+};
+
+static bool path_prefix(const http_request *req, const char *prefix, const char **rest, size_t *rest_len)
+{
+    size_t n = strlen(prefix);
+    if (req->path_len <= n || memcmp(req->target, prefix, n) != 0)
+        return false;
+    *rest = req->target + n;
+    *rest_len = req->path_len - n;
+    return memchr(*rest, '/', *rest_len) == NULL;
+}
+
+static void on_request(conn *c, const http_request *req, const char *body, size_t len, void *ud)
+{
+    (void)ud;
+    gw_thread *t = conn_thread_ctx(c);
+    gateway *g = t->g;
+    bool get = http_method_is(req, "GET") || http_method_is(req, "HEAD");
+    bool post = http_method_is(req, "POST");
+
+    for (size_t i = 0; i < sizeof infer_routes / sizeof infer_routes[0]; i++) {
+        if (!http_path_is(req, infer_routes[i].path))
+            continue;
+        if (!post) {
+            respond_error(c, 405, "invalid_request_error", "Method Not Allowed: use POST");
+            return;
+        }
+        if (!authorized(g, req)) {
+            proxy_reject(t, c, infer_routes[i].route, NULL, 401, "auth_error", "401", "AuthenticationError",
+                         "Authentication Error, No api key passed in or key invalid. Send Authorization: Bearer <key>.");
+            return;
+        }
+        proxy_handle(t, c, infer_routes[i].kind, infer_routes[i].route, body, len);
+        return;
+    }
+    if (http_path_is(req, "/health/liveliness") || http_path_is(req, "/health/liveness")) {
+        admin_liveliness(c);
+        return;
+    }
+    if (http_path_is(req, "/health/readiness")) {
+        admin_readiness(t, c);
+        return;
+    }
+    if (http_path_is(req, "/metrics") || http_path_is(req, "/metrics/")) {
+        if (g->cfg->require_auth_for_metrics_endpoint && !authorized(g, req)) {
+            respond_error(c, 401, "auth_error", "Authentication Error: /metrics requires the master key");
+            return;
+        }
+        admin_metrics(t, c);
+        return;
+    }
+    const char *rest;
+    size_t rest_len;
+    bool models = http_path_is(req, "/v1/models") || http_path_is(req, "/models");
+    bool model_one = !models && (path_prefix(req, "/v1/models/", &rest, &rest_len) || path_prefix(req, "/models/", &rest, &rest_len));
+    bool health = http_path_is(req, "/health");
+    if (models || model_one || health) {
+        if (!get) {
+            respond_error(c, 405, "invalid_request_error", "Method Not Allowed: use GET");
+            return;
+        }
+        if (!authorized(g, req)) {
+            respond_error(c, 401, "auth_error", "Authentication Error, No api key passed in or key invalid.");
+            return;
+        }
+        if (health)
+            admin_health(t, c);
+        else
+            admin_models(t, c, model_one ? rest : NULL, model_one ? rest_len : 0);
+        return;
+    }
+    if (http_path_is(req, "/") && get) {
+        static const char hello[] = "{\"message\":\"Tollgate gateway: OpenAI-compatible API under /v1, metrics on /metrics\"}";
+        conn_respond(c, 200, "application/json", NULL, hello, sizeof hello - 1);
+        return;
+    }
+    respond_error(c, 404, "invalid_request_error", "Not Found: see /v1/models, /v1/chat/completions, /metrics");
+}
+
+/* --- start-up --- */
+
+static char *sha256_hex(const char *s)
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL))
+        return NULL;
+    char *out = malloc(65);
+    if (!out)
+        return NULL;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return out;
+}
+
+static char *exc_name(const char *provider, const char *cls)
+{
+    /* LiteLLM: provider with its first letter upper-cased, a dot, the class. */
+    size_t n = strlen(provider) + strlen(cls) + 2;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    snprintf(s, n, "%s.%s", provider, cls);
+    if (s[0] >= 'a' && s[0] <= 'z')
+        s[0] = (char)(s[0] - 'a' + 'A');
+    return s;
+}
+
+static void warn_cb(void *ud, const char *msg)
+{
+    (void)ud;
+    log_warn("%s", msg);
+}
+
+static void gateway_free(gateway *g)
+{
+    if (!g)
+        return;
+    for (int i = 0; i < g->ndeps; i++) {
+        free((char *)g->deps[i].exc_connect);
+        free((char *)g->deps[i].exc_timeout);
+        free((char *)g->deps[i].exc_stream);
+    }
+    for (int i = 0; i < g->ngroups; i++)
+        free(g->groups[i].deps);
+    free(g->deps);
+    free(g->groups);
+    metrics_free(g->metrics);
+    free(g->master_key_hash);
+    if (g->cfg)
+        config_free(g->cfg);
+    free(g);
+}
+
+static long secs_to_ms(double s) { return s > 0 ? (long)(s * 1000.0) : 0; }
+
+static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
+{
+    gateway *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->cfg = cfg;
+    g->ndeps = (int)cfg->ndeployments;
+    g->deps = calloc((size_t)g->ndeps + 1, sizeof *g->deps);
+    g->groups = calloc((size_t)g->ndeps + 1, sizeof *g->groups);
+    metrics_deployment_def *defs = calloc((size_t)g->ndeps + 1, sizeof *defs);
+    if (!g->deps || !g->groups || !defs) {
+        free(defs);
+        gateway_free(g);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    g->num_retries = cfg->router_num_retries >= 0 ? cfg->router_num_retries : cfg->num_retries >= 0 ? cfg->num_retries : 2;
+    g->allowed_fails = cfg->allowed_fails;
+    g->cooldown_ns = (long)(cfg->cooldown_time * 1e9);
+    for (int i = 0; i < g->ndeps; i++) {
+        const config_deployment *cd = &cfg->deployments[i];
+        gw_deployment *d = &g->deps[i];
+        d->cfg = cd;
+        d->index = i;
+        d->src = (cd->provider == PROVIDER_OLLAMA || cd->provider == PROVIDER_OLLAMA_CHAT) ? TR_SRC_OLLAMA : TR_SRC_OPENAI;
+        d->exc_connect = exc_name(cd->provider_name, "APIConnectionError");
+        d->exc_timeout = exc_name(cd->provider_name, "Timeout");
+        d->exc_stream = exc_name(cd->provider_name, "APIError");
+        double timeout = cd->timeout > 0 ? cd->timeout : cfg->router_timeout > 0 ? cfg->router_timeout : cfg->request_timeout;
+        d->timeout_ms = secs_to_ms(timeout);
+        d->stream_timeout_ms = secs_to_ms(cd->stream_timeout > 0 ? cd->stream_timeout : timeout);
+        int gi = -1;
+        for (int k = 0; k < g->ngroups; k++)
+            if (!strcmp(g->groups[k].name, cd->model_name))
+                gi = k;
+        if (gi < 0) {
+            gi = g->ngroups++;
+            g->groups[gi].name = cd->model_name;
+            g->groups[gi].deps = calloc((size_t)g->ndeps, sizeof(int));
+            g->groups[gi].fallback = -1;
+        }
+        gw_group *grp = &g->groups[gi];
+        grp->deps[grp->ndeps++] = i;
+        d->group = gi;
+        defs[i] = (metrics_deployment_def){.model_group = cd->model_name, .litellm_model = cd->model,
+                                           .model_id = cd->model_id, .api_base = cd->api_base,
+                                           .api_provider = cd->provider_name};
+    }
+    if (cfg->master_key)
+        g->master_key_hash = sha256_hex(cfg->master_key);
+    metrics_config mc = {.deployments = defs, .ndeployments = (size_t)g->ndeps,
+                         .latency_buckets = cfg->latency_buckets, .nbuckets = cfg->nlatency_buckets,
+                         .hashed_api_key = g->master_key_hash, .api_key_alias = NULL, .nshards = nshards};
+    g->metrics = metrics_new(&mc, err, errlen);
+    free(defs);
+    if (!g->metrics) {
+        gateway_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 int serve_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tollgate serve: not implemented in this build yet\n");
-    return 2;
+    serve_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char err[1024];
+    config *cfg;
+    const char *ollama_env = getenv("OLLAMA_HOST");
+    if (o.config_path) {
+        cfg = config_load_file(o.config_path, warn_cb, NULL, err, sizeof err);
+        if (!cfg) {
+            fprintf(stderr, "tollgate serve: %s\n", err);
+            return 1;
+        }
+    } else {
+        cfg = discover_config(ollama_env, o.discover_wait_s, err, sizeof err);
+        if (!cfg) {
+            fprintf(stderr, "tollgate serve: %s\n", err);
+            return 1;
+        }
+    }
+    int threads = o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    gateway *g = gateway_new(cfg, threads, err, sizeof err);
+    if (!g) {
+        fprintf(stderr, "tollgate serve: %s\n", err);
+        return 1;
+    }
+    g->max_body = (size_t)o.max_body_mb << 20;
+    server_config sc = {.host = o.host, .port = o.port, .threads = threads, .max_body = g->max_body,
+                        .handler = on_request, .thread_init = thread_init, .thread_fini = thread_fini, .ud = g};
+    server *s = server_new(&sc, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "tollgate serve: %s\n", err);
+        gateway_free(g);
+        return 1;
+    }
+    g->srv = (struct server *)s;
+    server_stop_on_signals(s, 10000);
+    discover_poller *poller = o.poll_interval_s > 0 ? discover_poller_start(g, o.poll_interval_s) : NULL;
+
+    log_info("tollgate serve %s listening on http://%s:%d (%d models, %d deployments, %d threads, config %s)",
+             TOLLGATE_VERSION, o.host, server_port(s), g->ngroups, g->ndeps, threads,
+             o.config_path ? o.config_path : "none: models discovered from Ollama");
+    for (int i = 0; i < g->ndeps; i++)
+        log_info("  model %s -> %s at %s", g->deps[i].cfg->model_name, g->deps[i].cfg->model, g->deps[i].cfg->api_base);
+    rc = server_run(s) == 0 ? 0 : 1;
+    atomic_store(&g->stopping, true);
+    discover_poller_stop(poller);
+    server_free(s);
+    gateway_free(g);
+    curl_global_cleanup();
+    log_info("tollgate serve stopped");
+    return rc;
 }

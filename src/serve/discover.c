@@ -1,0 +1,225 @@
+#include "serve/discover.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "util/buf.h"
+#include "util/log.h"
+
+static size_t collect(char *data, size_t size, size_t n, void *ud)
+{
+    buf *b = ud;
+    if (b->len > (8u << 20))
+        return 0;
+    buf_append(b, data, size * n);
+    return size * n;
+}
+
+/* GET url into out; returns the HTTP status, or 0 with msg on failure. */
+static long http_get(const char *url, long timeout_ms, buf *out, char *msg, size_t msglen)
+{
+    CURL *e = curl_easy_init();
+    if (!e) {
+        snprintf(msg, msglen, "curl init failed");
+        return 0;
+    }
+    char ebuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
+    long code = 0;
+    CURLcode rc = curl_easy_perform(e);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    else
+        snprintf(msg, msglen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    curl_easy_cleanup(e);
+    return code;
+}
+
+/* YAML double-quoted scalar: escape backslash and quote. */
+static void yaml_str(buf *b, const char *s)
+{
+    buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            buf_putc(b, '\\');
+        if ((unsigned char)*s >= 0x20)
+            buf_putc(b, *s);
+    }
+    buf_putc(b, '"');
+}
+
+config *discover_config(const char *ollama_host, int wait_s, char *err, size_t errlen)
+{
+    char *base = config_ollama_base(ollama_host && *ollama_host ? ollama_host : "127.0.0.1:11434");
+    if (!base) {
+        snprintf(err, errlen, "cannot parse OLLAMA_HOST '%s'", ollama_host);
+        return NULL;
+    }
+    char url[1024], msg[256] = "";
+    snprintf(url, sizeof url, "%s/api/tags", base);
+    buf body, yaml;
+    buf_init(&body);
+    buf_init(&yaml);
+    long code = 0;
+    for (int waited = 0;; waited++) {
+        buf_reset(&body);
+        code = http_get(url, 2000, &body, msg, sizeof msg);
+        if (code == 200 || waited >= wait_s)
+            break;
+        if (waited == 0)
+            log_info("waiting up to %d s for Ollama at %s (%s)", wait_s, base, msg[0] ? msg : "not ready");
+        sleep(1);
+    }
+    buf_puts(&yaml, "model_list:\n");
+    int n = 0;
+    if (code == 200) {
+        json_t *root = json_loadb(body.data ? body.data : "", body.len, 0, NULL), *m;
+        size_t i;
+        json_array_foreach(json_object_get(root, "models"), i, m) {
+            const char *name = json_string_value(json_object_get(m, "name"));
+            if (!name || !*name)
+                continue;
+            /* "llama3.2:latest" is also reachable as "llama3.2", as in Ollama. */
+            buf_puts(&yaml, "  - model_name: ");
+            yaml_str(&yaml, name);
+            buf_puts(&yaml, "\n    litellm_params:\n      model: ");
+            char full[512];
+            snprintf(full, sizeof full, "ollama_chat/%s", name);
+            yaml_str(&yaml, full);
+            buf_puts(&yaml, "\n      api_base: ");
+            yaml_str(&yaml, base);
+            buf_putc(&yaml, '\n');
+            n++;
+        }
+        json_decref(root);
+        log_info("discovered %d models from Ollama at %s", n, base);
+    } else {
+        log_warn("Ollama at %s did not answer (%s%s); serving no models. Start it with `ollama serve` "
+                 "(or `tollgate sim`) and restart, or pass --config litellm_config.yaml",
+                 base, code ? "HTTP status " : "", code ? "!= 200" : msg);
+    }
+    if (n == 0)
+        buf_puts(&yaml, "  []\n");
+    buf_puts(&yaml, "litellm_settings:\n  callbacks: [\"prometheus\"]\n");
+    config *cfg = config_load_string(yaml.data, yaml.len, "(discovered from Ollama)", NULL, NULL, err, errlen);
+    buf_free(&body);
+    buf_free(&yaml);
+    free(base);
+    return cfg;
+}
+
+/* --- /api/ps poller --- */
+
+struct discover_poller {
+    gateway *g;
+    int interval_s;
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+};
+
+static void poll_once(gateway *g)
+{
+    for (int i = 0; i < g->ndeps; i++) {
+        const gw_deployment *d = &g->deps[i];
+        if (d->src != TR_SRC_OLLAMA)
+            continue;
+        bool seen = false;
+        for (int k = 0; k < i; k++)
+            if (g->deps[k].src == TR_SRC_OLLAMA && !strcmp(g->deps[k].cfg->api_base, d->cfg->api_base))
+                seen = true;
+        if (seen)
+            continue;
+        char url[1024], msg[256];
+        snprintf(url, sizeof url, "%s/api/ps", d->cfg->api_base);
+        buf body;
+        buf_init(&body);
+        long code = http_get(url, 3000, &body, msg, sizeof msg);
+        metrics_loaded_model models[64];
+        size_t n = 0;
+        json_t *root = code == 200 ? json_loadb(body.data ? body.data : "", body.len, 0, NULL) : NULL;
+        json_t *m;
+        size_t k;
+        json_array_foreach(json_object_get(root, "models"), k, m) {
+            if (n == 64)
+                break;
+            const char *name = json_string_value(json_object_get(m, "name"));
+            if (!name)
+                continue;
+            metrics_loaded_model *lm = &models[n++];
+            memset(lm, 0, sizeof *lm);
+            snprintf(lm->name, sizeof lm->name, "%s", name);
+            lm->size = (uint64_t)json_integer_value(json_object_get(m, "size"));
+            lm->size_vram = (uint64_t)json_integer_value(json_object_get(m, "size_vram"));
+            const char *exp = json_string_value(json_object_get(m, "expires_at"));
+            struct tm tm = {0};
+            if (exp && strptime(exp, "%Y-%m-%dT%H:%M:%S", &tm))
+                lm->expires_at = (double)timegm(&tm);
+        }
+        metrics_set_ollama_state(g->metrics, d->cfg->api_base, code == 200, models, n);
+        json_decref(root);
+        buf_free(&body);
+    }
+}
+
+static void *poller_main(void *arg)
+{
+    discover_poller *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop) {
+        pthread_mutex_unlock(&p->mu);
+        poll_once(p->g);
+        pthread_mutex_lock(&p->mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += p->interval_s;
+        while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &ts) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+discover_poller *discover_poller_start(gateway *g, int interval_s)
+{
+    discover_poller *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->g = g;
+    p->interval_s = interval_s;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->tid, NULL, poller_main, p) != 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void discover_poller_stop(discover_poller *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->tid, NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+}

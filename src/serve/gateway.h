@@ -1,0 +1,72 @@
+/* State shared by the gateway's modules (internal to src/serve).
+ *
+ * Everything here is built once at start-up from the config and is
+ * read-only afterwards, except the per-deployment counters in dep_state,
+ * which worker threads update with atomics (they steer routing only; the
+ * metrics live in per-thread shards). */
+#ifndef TOLLGATE_SERVE_GATEWAY_H
+#define TOLLGATE_SERVE_GATEWAY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "metrics/metrics.h"
+#include "serve/translate.h"
+#include "serve/upstream.h"
+
+struct server;
+
+typedef struct {
+    const config_deployment *cfg;
+    int index;            /* metrics deployment index */
+    int group;            /* index into gateway.groups */
+    tr_source src;        /* dialect spoken upstream */
+    const char *exc_connect;  /* "Ollama.APIConnectionError" ... built once */
+    const char *exc_timeout;  /* "Ollama.Timeout" */
+    const char *exc_stream;   /* "Ollama.APIError" (broke mid-stream) */
+    long timeout_ms, stream_timeout_ms;
+    /* Routing state, updated by all workers. */
+    atomic_int in_flight;
+    atomic_llong ewma_latency_ns; /* 0 = not sampled yet */
+    atomic_llong cooldown_until_ns;
+    atomic_llong fail_window_start_ns;
+    atomic_int fails_in_window;
+} gw_deployment;
+
+typedef struct {
+    const char *name;     /* model_name */
+    int *deps;            /* indices into gateway.deps */
+    int ndeps;
+    int fallback;         /* group index to fall back to, -1 = none */
+} gw_group;
+
+typedef struct gateway {
+    config *cfg;
+    gw_deployment *deps;
+    int ndeps;
+    gw_group *groups;
+    int ngroups;
+    metrics_registry *metrics;
+    int num_retries;
+    int allowed_fails;
+    long cooldown_ns;
+    size_t max_body;
+    char *master_key_hash; /* sha256 hex of the master key: the hashed_api_key label */
+    struct server *srv;
+    atomic_bool stopping;
+} gateway;
+
+/* One per worker thread (server thread context). */
+typedef struct {
+    gateway *g;
+    int index;
+    upstream_pool *up;
+    metrics_shard *shard;
+    uint64_t rng;
+} gw_thread;
+
+int64_t gw_now_ns(void);
+
+#endif

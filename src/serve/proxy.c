@@ -1,0 +1,451 @@
+/* The request path. A proxy_req lives from the complete client request to
+ * the last byte sent (or the client going away); it owns the upstream
+ * request and the stream translator. Everything runs on one worker thread. */
+#include "serve/proxy.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "serve/router.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+/* Pause the upstream when this much is waiting for a slow client. */
+#define BACKPRESSURE_HIGH (1u << 20)
+#define BACKPRESSURE_LOW (256u << 10)
+#define MAX_ERROR_BODY (64u << 10)
+
+typedef struct {
+    gw_thread *t;
+    conn *c;
+    tr_kind kind;
+    metrics_route route;
+    const gw_group *grp;
+    int dep;                /* current deployment index */
+    char *body;             /* the client's body, kept for retries */
+    size_t body_len;
+    tr_request_info info;
+    tr_stream *ts;
+    upstream_req *up;
+    int up_status;
+    int attempts;
+    bool client_started;    /* response head sent to the client */
+    buf out;
+    buf err;
+    int64_t t_attempt;
+    metrics_request rec;
+} proxy_req;
+
+static const char *route_name(metrics_route r)
+{
+    static const char *names[] = {"/chat/completions", "/v1/chat/completions", "/completions",
+                                  "/v1/completions",   "/embeddings",          "/v1/embeddings", "other"};
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "other";
+}
+
+static void access_log(const proxy_req *p)
+{
+    const metrics_request *r = &p->rec;
+    double ttft = r->t_first_token ? (double)(r->t_first_token - r->t_start) / 1e6 : -1;
+    double dur = (double)(r->t_end - r->t_start) / 1e6;
+    log_info("POST %s model=%s status=%d tokens=%llu/%llu%s ttft_ms=%.1f ms=%.1f%s", route_name(p->route),
+             r->requested_model ? r->requested_model : "other", r->status, (unsigned long long)r->prompt_tokens,
+             (unsigned long long)r->completion_tokens, r->tokens_exact ? "" : "~", ttft, dur,
+             r->client_disconnected ? " client_gone" : "");
+}
+
+static void req_free(proxy_req *p)
+{
+    if (p->up)
+        upstream_cancel(p->up);
+    if (p->ts)
+        tr_stream_free(p->ts);
+    buf_free(&p->out);
+    buf_free(&p->err);
+    free(p->body);
+    free(p);
+}
+
+/* Ends the request: one metrics record, one log line, memory freed. */
+static void finish(proxy_req *p)
+{
+    gw_thread *t = p->t;
+    p->rec.t_end = gw_now_ns();
+    if (p->dep >= 0)
+        metrics_inflight_add(t->shard, p->dep, -1);
+    if (p->dep >= 0)
+        atomic_fetch_sub_explicit(&t->g->deps[p->dep].in_flight, 1, memory_order_relaxed);
+    metrics_record(t->shard, &p->rec);
+    access_log(p);
+    req_free(p);
+}
+
+static void fill_usage(proxy_req *p)
+{
+    if (!p->ts)
+        return;
+    const tr_stats *st = tr_stream_stats(p->ts);
+    p->rec.load_ns = st->load_ns;
+    p->rec.prompt_eval_ns = st->prompt_eval_ns;
+    p->rec.eval_ns = st->eval_ns;
+    p->rec.total_ns = st->total_ns;
+    if (st->have_usage) {
+        p->rec.prompt_tokens = st->prompt_tokens;
+        p->rec.completion_tokens = st->completion_tokens;
+        p->rec.tokens_exact = true;
+    } else {
+        p->rec.prompt_tokens = p->info.prompt_tokens_estimate;
+        p->rec.completion_tokens = st->completion_tokens;
+        p->rec.tokens_exact = false;
+    }
+}
+
+static void send_error(proxy_req *p, int status, const char *type, const char *code, const char *msg)
+{
+    tr_error e = {.status = status};
+    snprintf(e.message, sizeof e.message, "%s", msg);
+    snprintf(e.type, sizeof e.type, "%s", type);
+    snprintf(e.code, sizeof e.code, "%s", code ? code : "");
+    buf b;
+    buf_init(&b);
+    tr_error_body(&e, &b);
+    conn_respond(p->c, status, "application/json", NULL, b.data, b.len);
+    buf_free(&b);
+}
+
+static void on_client_gone(conn *c, void *arg)
+{
+    (void)c;
+    proxy_req *p = arg;
+    /* Cancelling closes the upstream connection: Ollama stops generating. */
+    p->c = NULL;
+    p->rec.client_disconnected = true;
+    p->rec.status = 499;
+    if (!p->rec.exception_class)
+        p->rec.exception_class = "ClientDisconnected";
+    fill_usage(p);
+    finish(p);
+}
+
+static void on_drain(conn *c, void *arg)
+{
+    (void)c;
+    proxy_req *p = arg;
+    if (p->up)
+        upstream_pause(p->up, false);
+}
+
+static bool start_attempt(proxy_req *p);
+
+static void up_status(upstream_req *r, int status, void *ud)
+{
+    (void)r;
+    proxy_req *p = ud;
+    p->up_status = status;
+    if (status == 200) {
+        p->ts = tr_stream_new(p->kind, p->t->g->deps[p->dep].src, &p->info, p->grp->name);
+        if (!p->ts)
+            p->up_status = -1;
+    }
+}
+
+static bool up_data(upstream_req *r, const char *data, size_t len, void *ud)
+{
+    (void)r;
+    proxy_req *p = ud;
+    if (p->up_status != 200) {
+        if (p->err.len < MAX_ERROR_BODY)
+            buf_append(&p->err, data, len);
+        return false;
+    }
+    if (!p->ts)
+        return false;
+    tr_stream_feed(p->ts, data, len, &p->out);
+    tr_stats *st = tr_stream_stats(p->ts);
+    if (st->first_token) {
+        st->first_token = false;
+        if (!p->rec.t_first_token)
+            p->rec.t_first_token = gw_now_ns();
+    }
+    if (p->info.stream && p->out.len) {
+        if (!p->client_started) {
+            p->client_started = true;
+            conn_stream_begin(p->c, 200, "text/event-stream",
+                              "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+        }
+        conn_stream_write(p->c, p->out.data, p->out.len);
+        buf_reset(&p->out);
+        if (conn_pending_output(p->c) > BACKPRESSURE_HIGH) {
+            conn_set_drain_cb(p->c, BACKPRESSURE_LOW, on_drain, p);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The attempt failed before anything reached the client: retry elsewhere
+ * or answer with an error. */
+static void attempt_failed(proxy_req *p, int status, const char *exc_class, int client_status, const char *type,
+                           const char *msg, const char *body, size_t body_len)
+{
+    gateway *g = p->t->g;
+    gw_deployment *d = &g->deps[p->dep];
+    metrics_attempt a = {.deployment = p->dep, .requested_model = p->grp->name, .status = status,
+                         .exception_class = exc_class};
+    metrics_record_attempt(p->t->shard, &a);
+    if (router_report(g, d, false, status, 0))
+        metrics_deployment_cooldown(g->metrics, p->dep, status);
+    p->rec.exception_class = exc_class;
+    p->rec.exception_status = status ? status : client_status;
+    if (router_retryable(status) && p->attempts <= g->num_retries && !atomic_load(&g->stopping)) {
+        int prev = p->dep;
+        metrics_inflight_add(p->t->shard, prev, -1);
+        atomic_fetch_sub_explicit(&g->deps[prev].in_flight, 1, memory_order_relaxed);
+        p->dep = router_pick(p->t, p->grp, prev);
+        log_debug("retrying %s on deployment %s after %s", p->grp->name, g->deps[p->dep].cfg->model_id, exc_class);
+        if (start_attempt(p))
+            return;
+    }
+    p->rec.status = client_status;
+    if (body) {
+        conn_respond(p->c, client_status, "application/json", NULL, body, body_len);
+    } else {
+        send_error(p, client_status, type, NULL, msg);
+    }
+    finish(p);
+}
+
+static void up_done(upstream_req *r, enum upstream_result res, const char *msg, void *ud)
+{
+    (void)r;
+    proxy_req *p = ud;
+    p->up = NULL;
+    gateway *g = p->t->g;
+    gw_deployment *d = &g->deps[p->dep];
+    int64_t now = gw_now_ns();
+
+    if (res != UP_OK && !p->client_started) {
+        char m[512];
+        const char *exc = res == UP_E_TIMEOUT ? d->exc_timeout : d->exc_connect;
+        if (res == UP_E_CONNECT)
+            snprintf(m, sizeof m,
+                     "cannot reach %s for model '%s' (%s). Is the backend running (for Ollama: `ollama serve`), "
+                     "and is api_base right in the config?",
+                     d->cfg->api_base, p->grp->name, msg);
+        else if (res == UP_E_TIMEOUT)
+            snprintf(m, sizeof m, "%s did not answer in time for model '%s' (%s); raise timeout/stream_timeout if the model is slow to load",
+                     d->cfg->api_base, p->grp->name, msg);
+        else
+            snprintf(m, sizeof m, "connection to %s broke for model '%s': %s", d->cfg->api_base, p->grp->name, msg);
+        attempt_failed(p, 0, exc, res == UP_E_TIMEOUT ? 504 : 502, "api_error", m, NULL, 0);
+        return;
+    }
+    if (res == UP_OK && p->up_status != 200 && !p->client_started) {
+        buf body;
+        buf_init(&body);
+        int status = p->up_status > 0 ? p->up_status : 502;
+        const char *exc = tr_upstream_error(d->src, d->cfg->provider_name, status, p->err.data ? p->err.data : "",
+                                            p->err.len, &body);
+        attempt_failed(p, status, exc, status, "api_error", NULL, body.data, body.len);
+        buf_free(&body);
+        return;
+    }
+
+    /* A 200 upstream: finish the translation. */
+    int frc = p->ts ? tr_stream_finish(p->ts, &p->out) : -1;
+    bool ok = res == UP_OK && frc == 0 && !tr_stream_stats(p->ts)->failed;
+    fill_usage(p);
+    metrics_attempt a = {.deployment = p->dep, .requested_model = p->grp->name, .status = ok ? 200 : 500,
+                         .exception_class = ok ? NULL : d->exc_stream};
+    metrics_record_attempt(p->t->shard, &a);
+    if (router_report(g, d, ok, ok ? 200 : 500, now - p->t_attempt) && !ok)
+        metrics_deployment_cooldown(g->metrics, p->dep, 500);
+    if (p->info.stream) {
+        if (!p->client_started) {
+            p->client_started = true;
+            conn_stream_begin(p->c, 200, "text/event-stream", "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+        }
+        if (p->out.len)
+            conn_stream_write(p->c, p->out.data, p->out.len);
+        conn_stream_end(p->c);
+        p->rec.status = ok ? 200 : 500;
+    } else if (ok) {
+        conn_respond(p->c, 200, "application/json", NULL, p->out.data, p->out.len);
+        p->rec.status = 200;
+    } else {
+        const tr_stats *st = tr_stream_stats(p->ts);
+        char m[400];
+        snprintf(m, sizeof m, "upstream %s failed mid-response: %s", d->cfg->api_base,
+                 st->error[0] ? st->error : (msg && *msg ? msg : "response ended early"));
+        send_error(p, 502, "api_error", NULL, m);
+        p->rec.status = 502;
+    }
+    if (!ok) {
+        p->rec.exception_class = d->exc_stream;
+        p->rec.exception_status = p->rec.status;
+    }
+    finish(p);
+}
+
+static const upstream_callbacks callbacks = {up_status, up_data, up_done};
+
+static bool start_attempt(proxy_req *p)
+{
+    gateway *g = p->t->g;
+    gw_deployment *d = &g->deps[p->dep];
+    const config_deployment *cd = d->cfg;
+    p->attempts++;
+    metrics_inflight_add(p->t->shard, p->dep, 1);
+    atomic_fetch_add_explicit(&d->in_flight, 1, memory_order_relaxed);
+    p->rec.deployment = p->dep;
+
+    buf ub;
+    buf_init(&ub);
+    tr_error e = {0};
+    if (tr_build_request(p->kind, d->src, p->body, p->body_len, cd->upstream_model, &ub, &p->info, &e) != 0) {
+        buf_free(&ub);
+        p->rec.status = e.status ? e.status : 400;
+        p->rec.exception_class = "BadRequestError";
+        p->rec.exception_status = p->rec.status;
+        buf b;
+        buf_init(&b);
+        tr_error_body(&e, &b);
+        conn_respond(p->c, p->rec.status, "application/json", NULL, b.data, b.len);
+        buf_free(&b);
+        finish(p);
+        return true;
+    }
+    p->rec.stream = p->info.stream;
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", cd->api_base, tr_upstream_path(p->kind, d->src));
+    upstream_opts o = {
+        .url = url,
+        .body = ub.data,
+        .body_len = ub.len,
+        .bearer = cd->api_key,
+        .timeout_ms = p->info.stream && d->stream_timeout_ms ? d->stream_timeout_ms : d->timeout_ms,
+    };
+    p->up_status = 0;
+    buf_reset(&p->err);
+    if (p->ts) {
+        tr_stream_free(p->ts);
+        p->ts = NULL;
+    }
+    p->t_attempt = gw_now_ns();
+    if (!p->rec.t_upstream_sent || p->attempts > 1)
+        p->rec.t_upstream_sent = p->t_attempt;
+    p->up = upstream_start(p->t->up, &o, &callbacks, p);
+    buf_free(&ub);
+    return p->up != NULL;
+}
+
+void proxy_reject(gw_thread *t, conn *c, metrics_route route, const char *requested_model, int status,
+                  const char *type, const char *code, const char *exc_class, const char *fmt, ...)
+{
+    tr_error e = {.status = status};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    va_end(ap);
+    snprintf(e.type, sizeof e.type, "%s", type);
+    snprintf(e.code, sizeof e.code, "%s", code ? code : "");
+    buf b;
+    buf_init(&b);
+    tr_error_body(&e, &b);
+    conn_respond(c, status, "application/json", NULL, b.data, b.len);
+    buf_free(&b);
+    int64_t now = gw_now_ns();
+    metrics_request rec = {.deployment = -1, .requested_model = requested_model, .route = route, .status = status,
+                           .exception_class = exc_class, .exception_status = status, .t_start = now, .t_end = now};
+    metrics_record(t->shard, &rec);
+    log_info("POST %s model=%s status=%d %s", route_name(route), requested_model ? requested_model : "other", status,
+             exc_class);
+}
+
+static int find_group(const gateway *g, const char *name)
+{
+    for (int i = 0; i < g->ngroups; i++)
+        if (strcmp(g->groups[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static void list_groups(const gateway *g, char *out, size_t n)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (int i = 0; i < g->ngroups && at + 4 < n; i++)
+        at += (size_t)snprintf(out + at, n - at, "%s%s", i ? ", " : "", g->groups[i].name);
+    if (at >= n)
+        out[n - 1] = '\0';
+}
+
+void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, const char *body, size_t len)
+{
+    gateway *g = t->g;
+    int64_t t0 = gw_now_ns();
+    /* Only the model name is needed to route; the translator parses the
+     * body fully for the chosen deployment. */
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (!root || !json_is_object(root)) {
+        json_decref(root);
+        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "invalid_json", "BadRequestError",
+                     "request body is not a JSON object: %s (line %d, column %d)", root ? "not an object" : jerr.text,
+                     jerr.line, jerr.column);
+        return;
+    }
+    const char *model = json_string_value(json_object_get(root, "model"));
+    if (!model) {
+        json_decref(root);
+        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "missing_model", "BadRequestError",
+                     "'model' is required: a string naming one of the configured models");
+        return;
+    }
+    int gi = find_group(g, model);
+    if (gi < 0) {
+        char names[600];
+        list_groups(g, names, sizeof names);
+        /* The client's string goes into the message, never into a label. */
+        char shown[128];
+        snprintf(shown, sizeof shown, "%.100s", model);
+        json_decref(root);
+        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "model_not_found", "BadRequestError",
+                     "Invalid model name passed in model=%s. Call `/v1/models` to view available models. Valid models: %s",
+                     shown, names[0] ? names : "(none configured)");
+        return;
+    }
+    json_decref(root);
+
+    proxy_req *p = calloc(1, sizeof *p);
+    if (!p || !(p->body = malloc(len + 1))) {
+        free(p);
+        proxy_reject(t, c, route, g->groups[gi].name, 500, "api_error", NULL, "InternalServerError", "out of memory");
+        return;
+    }
+    memcpy(p->body, body, len);
+    p->body[len] = '\0';
+    p->body_len = len;
+    p->t = t;
+    p->c = c;
+    p->kind = kind;
+    p->route = route;
+    p->grp = &g->groups[gi];
+    buf_init(&p->out);
+    buf_init(&p->err);
+    p->rec.requested_model = p->grp->name;
+    p->rec.route = route;
+    p->rec.t_start = t0;
+    p->dep = router_pick(t, p->grp, -1);
+    conn_set_close_cb(c, on_client_gone, p);
+    if (!start_attempt(p)) {
+        p->rec.status = 500;
+        p->rec.exception_class = "InternalServerError";
+        send_error(p, 500, "api_error", NULL, "could not start the upstream request");
+        finish(p);
+    }
+}
