@@ -201,25 +201,43 @@ static void render_family(const metrics_registry *r, enum fam f, const merged *e
             put_sample(out, fd->name, fd->type == FT_COUNTER ? "_total" : "", pre, post, e[i].value);
         } else {
             uint64_t cum = 0;
+            /* The hot loop of a scrape (one line per bucket): reserve
+             * the whole line once and copy the parts in place. */
+            size_t namelen = strlen(fd->name);
             for (size_t bi = 0; bi < bs->n; bi++) {
                 cum += e[i].b[bi];
                 char num[PROMFMT_FLOAT_MAX];
                 size_t nn = promfmt_uint(num, cum);
-                buf_puts(out, fd->name);
-                buf_append(out, "_bucket{", 8);
-                buf_append(out, pre->data, pre->len);
-                if (pre->len)
-                    buf_putc(out, ',');
-                buf_append(out, "le=\"", 4);
-                buf_append(out, bs->le[bi], bs->lelen[bi]);
-                buf_putc(out, '"');
-                if (post->len) {
-                    buf_putc(out, ',');
-                    buf_append(out, post->data, post->len);
+                size_t need = namelen + 8 + pre->len + 1 + 4 + bs->lelen[bi] + 1 + 1 + post->len + 2 + nn + 1;
+                if (!buf_reserve(out, need))
+                    return;
+                char *p = out->data + out->len;
+                memcpy(p, fd->name, namelen);
+                p += namelen;
+                memcpy(p, "_bucket{", 8);
+                p += 8;
+                if (pre->len) {
+                    memcpy(p, pre->data, pre->len);
+                    p += pre->len;
+                    *p++ = ',';
                 }
-                buf_append(out, "} ", 2);
-                buf_append(out, num, nn);
-                buf_putc(out, '\n');
+                memcpy(p, "le=\"", 4);
+                p += 4;
+                memcpy(p, bs->le[bi], bs->lelen[bi]);
+                p += bs->lelen[bi];
+                *p++ = '"';
+                if (post->len) {
+                    *p++ = ',';
+                    memcpy(p, post->data, post->len);
+                    p += post->len;
+                }
+                *p++ = '}';
+                *p++ = ' ';
+                memcpy(p, num, nn);
+                p += nn;
+                *p++ = '\n';
+                *p = '\0';
+                out->len = (size_t)(p - out->data);
             }
             put_sample(out, fd->name, "_count", pre, post, (double)cum);
             put_sample(out, fd->name, "_sum", pre, post, e[i].value);

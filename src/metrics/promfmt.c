@@ -1,6 +1,7 @@
 #include "metrics/promfmt.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,15 +51,27 @@ static size_t py_repr_digits(char *out, int neg, const char *digits, size_t nd, 
 }
 
 /* Shortest round-trip digits of |v| > 0: the correctly rounded p-digit form
- * round-trips for every p at or above the shortest, so binary search. */
+ * round-trips for every p at or above the shortest. Sums of measured
+ * latencies usually need 16 or 17 digits, so those are tried first; only
+ * numbers that fit in 15 go on to a binary search. */
+static bool round_trips(char *tmp, size_t cap, double v, int p)
+{
+    snprintf(tmp, cap, "%.*e", p - 1, v);
+    return strtod(tmp, NULL) == v;
+}
+
 static void shortest_digits(double v, char *digits, size_t *nd, int *decpt)
 {
     char tmp[40];
-    int lo = 1, hi = 17;
+    int lo = 1, hi = 15;
+    if (!round_trips(tmp, sizeof tmp, v, 16)) {
+        lo = hi = 17;
+    } else if (!round_trips(tmp, sizeof tmp, v, 15)) {
+        lo = hi = 16;
+    }
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        snprintf(tmp, sizeof tmp, "%.*e", mid - 1, v);
-        if (strtod(tmp, NULL) == v)
+        if (round_trips(tmp, sizeof tmp, v, mid))
             hi = mid;
         else
             lo = mid + 1;
@@ -124,7 +137,7 @@ size_t promfmt_uint(char *out, uint64_t v)
     out[nd] = '.';
     out[nd + 1] = '0';
     out[nd + 2] = '\0';
-    return go_munge(out, nd + 2, 1.0);
+    return nd <= 6 ? nd + 2 : go_munge(out, nd + 2, 1.0);
 }
 
 size_t promfmt_float(char *out, double v)
