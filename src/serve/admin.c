@@ -83,7 +83,7 @@ void admin_metrics(gw_thread *t, conn *c)
         conn_respond(c, 500, "text/plain; charset=utf-8", NULL, "out of memory\n", 14);
         return;
     }
-    conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
+    conn_respond(c, 200, METRICS_CONTENT_TYPE, NULL, b.data, b.len);
     buf_free(&b);
 }
 

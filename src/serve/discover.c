@@ -162,13 +162,13 @@ static void poll_once(gateway *g)
                 continue;
             metrics_loaded_model *lm = &models[n++];
             memset(lm, 0, sizeof *lm);
-            snprintf(lm->name, sizeof lm->name, "%s", name);
+            lm->name = name; /* copied by the registry; root is alive */
             lm->size = (uint64_t)json_integer_value(json_object_get(m, "size"));
             lm->size_vram = (uint64_t)json_integer_value(json_object_get(m, "size_vram"));
             const char *exp = json_string_value(json_object_get(m, "expires_at"));
             struct tm tm = {0};
             if (exp && strptime(exp, "%Y-%m-%dT%H:%M:%S", &tm))
-                lm->expires_at = (double)timegm(&tm);
+                lm->expires_at = (int64_t)timegm(&tm);
         }
         metrics_set_ollama_state(g->metrics, d->cfg->api_base, code == 200, models, n);
         json_decref(root);

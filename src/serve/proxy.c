@@ -125,6 +125,7 @@ static void on_client_gone(conn *c, void *arg)
     p->c = NULL;
     p->rec.client_disconnected = true;
     p->rec.status = 499;
+    p->rec.exception_status = 499;
     if (!p->rec.exception_class)
         p->rec.exception_class = "ClientDisconnected";
     fill_usage(p);

@@ -371,7 +371,8 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
         g->master_key_hash = sha256_hex(cfg->master_key);
     metrics_config mc = {.deployments = defs, .ndeployments = (size_t)g->ndeps,
                          .latency_buckets = cfg->latency_buckets, .nbuckets = cfg->nlatency_buckets,
-                         .hashed_api_key = g->master_key_hash, .api_key_alias = NULL, .nshards = nshards};
+                         .hashed_api_key = g->master_key_hash, .api_key_alias = NULL, .nshards = nshards,
+                         .user_id = cfg->master_key ? "default_user_id" : NULL};
     g->metrics = metrics_new(&mc, err, errlen);
     free(defs);
     if (!g->metrics) {
