@@ -219,8 +219,8 @@ static void begin(sim_job *j)
 static void non_stream_end(sim_job *j)
 {
     int64_t now = sim_now_mono();
-    if (j->t_first > now || j->ctx->cfg.ttft_ns == 0)
-        j->t_first = j->t_slot + (now - j->t_slot) / 2;
+    if (j->t_first > now)
+        j->t_first = now; /* virtual first-token time: t_slot + ttft */
     switch (j->fault.kind) {
     case SIM_FAULT_CUT:
         sim_stats_fault(j->ctx->stats, j->model, SIM_FAULT_CUT);
