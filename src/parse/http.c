@@ -113,59 +113,45 @@ static int parse_content_length(const char *v, size_t n, int64_t *out)
 
 /* Applies the headers that change framing and connection reuse. Rejects the
  * ambiguous combinations request smuggling relies on. */
-static int apply_header(http_request *req, const http_header *h)
+static int apply_header(const http_header *h, int64_t *content_length, bool *chunked, bool *keep_alive,
+                        bool *expect_continue)
 {
     if (eq_nocase(h->name, h->name_len, "content-length")) {
         int64_t cl;
         if (parse_content_length(h->value, h->value_len, &cl) != 0)
             return HTTP_E_BAD;
-        if (req->content_length >= 0 && req->content_length != cl)
+        if (*content_length >= 0 && *content_length != cl)
             return HTTP_E_BAD;
-        req->content_length = cl;
+        *content_length = cl;
     } else if (eq_nocase(h->name, h->name_len, "transfer-encoding")) {
-        if (!eq_nocase(h->value, h->value_len, "chunked") || req->chunked)
+        if (!eq_nocase(h->value, h->value_len, "chunked") || *chunked)
             return HTTP_E_BAD;
-        req->chunked = true;
+        *chunked = true;
     } else if (eq_nocase(h->name, h->name_len, "connection")) {
         if (has_token(h->value, h->value_len, "close"))
-            req->keep_alive = false;
+            *keep_alive = false;
         else if (has_token(h->value, h->value_len, "keep-alive"))
-            req->keep_alive = true;
-    } else if (eq_nocase(h->name, h->name_len, "expect")) {
-        req->expect_continue = eq_nocase(h->value, h->value_len, "100-continue");
+            *keep_alive = true;
+    } else if (expect_continue && eq_nocase(h->name, h->name_len, "expect")) {
+        *expect_continue = eq_nocase(h->value, h->value_len, "100-continue");
     }
     return 0;
 }
 
-int http_parse_request(const char *buf, size_t len, size_t max_head, http_request *req)
+/* Parses header lines from p up to the blank line, applying the ones that
+ * change framing and connection reuse. Shared by requests and responses. */
+static int parse_headers(const char *p, const char *end, http_header *headers, size_t *nheaders, int64_t *content_length,
+                         bool *chunked, bool *keep_alive, bool *expect_continue)
 {
-    /* RFC 9112 2.2: ignore empty lines before the request line. */
-    size_t skip = 0;
-    while (skip < len && (buf[skip] == '\r' || buf[skip] == '\n'))
-        skip++;
-    size_t hl = head_end(buf + skip, len - skip);
-    if (hl == 0)
-        return len > max_head ? HTTP_E_TOO_LARGE : HTTP_INCOMPLETE;
-    hl += skip;
-    if (hl > max_head)
-        return HTTP_E_TOO_LARGE;
-
-    memset(req, 0, sizeof *req);
-    req->content_length = -1;
-    const char *p = buf + skip, *end = buf + hl;
-    int rc = parse_request_line(p, end, req, &p);
-    if (rc != 0)
-        return rc;
-    req->keep_alive = req->minor_version == 1;
-
+    int rc;
     for (;;) {
         if (p < end && *p == '\r')
             p++;
         if (p < end && *p == '\n')
             break; /* blank line: end of head */
-        if (req->nheaders == HTTP_MAX_HEADERS)
+        if (*nheaders == HTTP_MAX_HEADERS)
             return HTTP_E_TOO_LARGE;
-        http_header *h = &req->headers[req->nheaders];
+        http_header *h = &headers[*nheaders];
         const char *s = p;
         while (p < end && tchar[(unsigned char)*p])
             p++;
@@ -193,13 +179,78 @@ int http_parse_request(const char *buf, size_t len, size_t max_head, http_reques
         if (p >= end || *p != '\n')
             return HTTP_E_BAD;
         p++;
-        rc = apply_header(req, h);
+        rc = apply_header(h, content_length, chunked, keep_alive, expect_continue);
         if (rc != 0)
             return rc;
-        req->nheaders++;
+        (*nheaders)++;
     }
+    return 0;
+}
+
+int http_parse_request(const char *buf, size_t len, size_t max_head, http_request *req)
+{
+    /* RFC 9112 2.2: ignore empty lines before the request line. */
+    size_t skip = 0;
+    while (skip < len && (buf[skip] == '\r' || buf[skip] == '\n'))
+        skip++;
+    size_t hl = head_end(buf + skip, len - skip);
+    if (hl == 0)
+        return len > max_head ? HTTP_E_TOO_LARGE : HTTP_INCOMPLETE;
+    hl += skip;
+    if (hl > max_head)
+        return HTTP_E_TOO_LARGE;
+
+    memset(req, 0, sizeof *req);
+    req->content_length = -1;
+    const char *p = buf + skip, *end = buf + hl;
+    int rc = parse_request_line(p, end, req, &p);
+    if (rc != 0)
+        return rc;
+    req->keep_alive = req->minor_version == 1;
+
+    rc = parse_headers(p, end, req->headers, &req->nheaders, &req->content_length, &req->chunked, &req->keep_alive,
+                       &req->expect_continue);
+    if (rc != 0)
+        return rc;
     if (req->chunked && req->content_length >= 0)
         return HTTP_E_BAD;
+    return (int)hl;
+}
+
+int http_parse_response(const char *buf, size_t len, size_t max_head, http_response *resp)
+{
+    size_t hl = head_end(buf, len);
+    if (hl == 0)
+        return len > max_head ? HTTP_E_TOO_LARGE : HTTP_INCOMPLETE;
+    if (hl > max_head)
+        return HTTP_E_TOO_LARGE;
+    memset(resp, 0, sizeof *resp);
+    resp->content_length = -1;
+    const char *p = buf, *end = buf + hl;
+    /* HTTP/1.x SP 3DIGIT SP reason CRLF */
+    if (end - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ')
+        return HTTP_E_BAD;
+    resp->minor_version = p[7] - '0';
+    p += 9;
+    for (int i = 0; i < 3; i++, p++) {
+        if (*p < '0' || *p > '9')
+            return HTTP_E_BAD;
+        resp->status = resp->status * 10 + (*p - '0');
+    }
+    if (*p != ' ' && *p != '\r' && *p != '\n')
+        return HTTP_E_BAD;
+    while (p < end && *p != '\n')
+        p++;
+    if (p >= end)
+        return HTTP_E_BAD;
+    p++;
+    resp->keep_alive = resp->minor_version == 1;
+    int rc = parse_headers(p, end, resp->headers, &resp->nheaders, &resp->content_length, &resp->chunked,
+                           &resp->keep_alive, NULL);
+    if (rc != 0)
+        return rc;
+    if (resp->chunked)
+        resp->content_length = -1; /* RFC 9112 6.3: chunked wins */
     return (int)hl;
 }
 

@@ -49,6 +49,21 @@ typedef struct {
  * HTTP_E_TOO_LARGE once max_head bytes are seen without a complete head. */
 int http_parse_request(const char *buf, size_t len, size_t max_head, http_request *req);
 
+typedef struct {
+    int status;
+    int minor_version;
+    http_header headers[HTTP_MAX_HEADERS];
+    size_t nheaders;
+    int64_t content_length; /* -1 when absent */
+    bool chunked;
+    bool keep_alive;
+} http_response;
+
+/* Parses a response head (status line and headers) in buf[0..len), for the
+ * gateway's upstream client. Same return convention as the request parser.
+ * 1xx interim responses are returned as such; the caller skips them. */
+int http_parse_response(const char *buf, size_t len, size_t max_head, http_response *resp);
+
 /* Case-insensitive header lookup; returns NULL when absent. */
 const http_header *http_find_header(const http_request *req, const char *name);
 

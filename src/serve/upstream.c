@@ -1,191 +1,572 @@
-/* libcurl multi + libevent glue. See upstream.h. */
-#include "serve/upstream.h"
-
+/* Upstream transport for plain http:// backends: an HTTP/1.1 client on the
+ * worker's libevent loop with a per-host keep-alive pool. A request costs
+ * one writev and the reads its response needs; there is no per-request
+ * allocation beyond the request itself. https:// is handed to libcurl
+ * (upstream_curl.c). */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
+
+#include "parse/http.h"
+#include "serve/upstream_int.h"
+
+#define RBUF 16384
+#define MAX_HEAD (64 * 1024)
+#define MAX_IDLE_PER_HOST 512
+#define IDLE_TIMEOUT_S 60
+
+typedef struct h1_host h1_host;
+typedef struct h1_conn h1_conn;
+typedef struct h1_req h1_req;
+
+struct h1_host {
+    char name[256];
+    char port[8];
+    char hostport[270]; /* Host header value */
+    struct sockaddr_storage addr;
+    socklen_t alen;
+    bool resolved;
+    h1_conn *idle;
+    int nidle;
+    h1_host *next;
+};
+
+struct h1_conn {
+    upstream_pool *p;
+    h1_host *host;
+    int fd;
+    struct event *rev, *wev;
+    h1_req *req;        /* NULL while idle */
+    h1_conn *next_idle;
+    time_t idle_since;
+};
+
+enum { PH_INIT, PH_CONNECT, PH_WRITE, PH_HEAD, PH_BODY };
+
+struct h1_req {
+    upstream_hdr hdr;
+    upstream_pool *p;
+    h1_host *host;
+    h1_conn *c;
+    upstream_callbacks cb;
+    void *ud;
+    char *wbuf; /* request head + body */
+    size_t wlen, woff;
+    char *rbuf;
+    size_t rlen, rcap;
+    int phase;
+    http_response resp;
+    http_chunked ch;
+    int64_t body_left;  /* content-length bodies; -1 = chunked or to EOF */
+    bool until_eof;
+    bool reused, retried, got_bytes;
+    bool in_callback, cancelled, paused, finished;
+    struct event *timer;
+    long timeout_ms, connect_timeout_ms;
+};
 
 struct upstream_pool {
     struct event_base *base;
-    CURLM *multi;
-    struct event *timer;
+    h1_host *hosts;
+    curl_pool *curl;
+    struct event *idle_sweep;
     int active;
-    upstream_req *reqs;
 };
 
-struct upstream_req {
-    upstream_pool *p;
-    CURL *easy;
-    struct curl_slist *headers;
-    char *body;
-    upstream_callbacks cb;
-    void *ud;
-    bool status_sent, in_callback, cancelled, paused;
-    char errbuf[CURL_ERROR_SIZE];
-    upstream_req *next, *prev;
-};
+static void conn_close(h1_conn *c);
+static void req_step(h1_req *r);
+static void on_readable(evutil_socket_t fd, short what, void *arg);
+static void on_writable(evutil_socket_t fd, short what, void *arg);
 
-/* Per-socket state libcurl asks us to watch. */
-typedef struct {
-    struct event *ev;
-    upstream_pool *p;
-} sock_ctx;
+/* --- hosts --- */
 
-static void check_done(upstream_pool *p);
+static int parse_url(const char *url, char *host, size_t hostlen, char *port, const char **path)
+{
+    const char *p = url + 7; /* after http:// */
+    const char *hs = p, *he;
+    if (*p == '[') {
+        he = strchr(p, ']');
+        if (!he)
+            return -1;
+        hs = p + 1;
+        p = he + 1;
+    } else {
+        while (*p && *p != ':' && *p != '/' && *p != '?')
+            p++;
+        he = p;
+    }
+    size_t hl = (size_t)(he - hs);
+    if (hl == 0 || hl >= hostlen)
+        return -1;
+    memcpy(host, hs, hl);
+    host[hl] = '\0';
+    strcpy(port, "80");
+    if (*p == ':') {
+        p++;
+        size_t n = 0;
+        while (p[n] >= '0' && p[n] <= '9' && n < 5)
+            n++;
+        if (n == 0)
+            return -1;
+        memcpy(port, p, n);
+        port[n] = '\0';
+        p += n;
+    }
+    *path = *p ? p : "/";
+    return 0;
+}
 
-static void req_free(upstream_req *r)
+static h1_host *host_get(upstream_pool *p, const char *name, const char *port)
+{
+    for (h1_host *h = p->hosts; h; h = h->next)
+        if (!strcmp(h->name, name) && !strcmp(h->port, port))
+            return h;
+    h1_host *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    snprintf(h->name, sizeof h->name, "%s", name);
+    snprintf(h->port, sizeof h->port, "%s", port);
+    bool v6 = strchr(name, ':') != NULL;
+    snprintf(h->hostport, sizeof h->hostport, v6 ? "[%s]:%s" : "%s:%s", name, port);
+    h->next = p->hosts;
+    p->hosts = h;
+    return h;
+}
+
+/* Resolution is blocking but happens once per host and thread (and again
+ * after a failed connect); backends are IPs or /etc/hosts names in practice. */
+static int host_resolve(h1_host *h, char *err, size_t errlen)
+{
+    if (h->resolved)
+        return 0;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int rc = getaddrinfo(h->name, h->port, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "Could not resolve host: %s (%s)", h->name, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&h->addr, res->ai_addr, res->ai_addrlen);
+    h->alen = res->ai_addrlen;
+    h->resolved = true;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* --- finishing --- */
+
+static void req_free(h1_req *r)
 {
     upstream_pool *p = r->p;
-    curl_multi_remove_handle(p->multi, r->easy);
-    curl_easy_cleanup(r->easy);
-    curl_slist_free_all(r->headers);
-    free(r->body);
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        p->reqs = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    if (r->timer)
+        event_free(r->timer);
+    free(r->wbuf);
+    free(r->rbuf);
     p->active--;
     free(r);
 }
 
-static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+/* Hands the connection back to the pool if the response ended cleanly. */
+static void conn_release(h1_conn *c, bool reusable)
 {
-    upstream_pool *p = arg;
-    int action = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-    int running;
-    curl_multi_socket_action(p->multi, fd, action, &running);
-    check_done(p);
+    h1_host *h = c->host;
+    c->req = NULL;
+    if (!reusable || h->nidle >= MAX_IDLE_PER_HOST) {
+        conn_close(c);
+        return;
+    }
+    event_del(c->wev);
+    event_add(c->rev, NULL); /* an idle socket that turns readable was closed */
+    c->idle_since = time(NULL);
+    c->next_idle = h->idle;
+    h->idle = c;
+    h->nidle++;
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+static void finish(h1_req *r, enum upstream_result res, const char *msg)
+{
+    if (r->finished)
+        return;
+    r->finished = true;
+    h1_conn *c = r->c;
+    r->c = NULL;
+    if (c) {
+        bool clean = res == UP_OK && r->resp.keep_alive && !r->until_eof && r->rlen == 0;
+        conn_release(c, clean);
+    }
+    if (!r->cancelled && r->cb.on_done) {
+        r->in_callback = true;
+        r->cb.on_done((upstream_req *)r, res, msg, r->ud);
+        r->in_callback = false;
+    }
+    req_free(r);
+}
+
+static void fail_errno(h1_req *r, int err, const char *what)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg, "%s %s: %s", what, r->host->hostport, strerror(err));
+    if (r->phase == PH_CONNECT || (err == ECONNREFUSED))
+        r->host->resolved = false;
+    finish(r, r->phase == PH_CONNECT ? UP_E_CONNECT : UP_E_IO, msg);
+}
+
+/* --- connections --- */
+
+static void conn_close(h1_conn *c)
+{
+    event_free(c->rev);
+    event_free(c->wev);
+    close(c->fd);
+    free(c);
+}
+
+static void idle_unlink(h1_conn *c)
+{
+    h1_host *h = c->host;
+    for (h1_conn **pp = &h->idle; *pp; pp = &(*pp)->next_idle)
+        if (*pp == c) {
+            *pp = c->next_idle;
+            h->nidle--;
+            return;
+        }
+}
+
+static h1_conn *conn_new(upstream_pool *p, h1_host *h, int *err)
+{
+    int fd = socket(h->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = errno;
+        return NULL;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&h->addr, h->alen) != 0 && errno != EINPROGRESS) {
+        *err = errno;
+        close(fd);
+        return NULL;
+    }
+    h1_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        *err = ENOMEM;
+        return NULL;
+    }
+    c->p = p;
+    c->host = h;
+    c->fd = fd;
+    c->rev = event_new(p->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    c->wev = event_new(p->base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
+    return c;
+}
+
+/* --- request progress --- */
+
+static bool deliver(h1_req *r, const char *data, size_t len)
+{
+    if (!len || !r->cb.on_data)
+        return true;
+    r->in_callback = true;
+    bool pause = r->cb.on_data((upstream_req *)r, data, len, r->ud);
+    r->in_callback = false;
+    if (r->cancelled)
+        return false;
+    if (pause && !r->paused) {
+        r->paused = true;
+        if (r->c)
+            event_del(r->c->rev);
+    }
+    return true;
+}
+
+/* Consumes what is in rbuf. Returns false when the request is gone. */
+static bool consume(h1_req *r)
+{
+    if (r->phase == PH_HEAD) {
+        for (;;) {
+            int n = http_parse_response(r->rbuf, r->rlen, MAX_HEAD, &r->resp);
+            if (n == HTTP_INCOMPLETE)
+                return true;
+            if (n < 0) {
+                finish(r, UP_E_IO, "malformed HTTP response from upstream");
+                return false;
+            }
+            memmove(r->rbuf, r->rbuf + n, r->rlen - (size_t)n);
+            r->rlen -= (size_t)n;
+            if (r->resp.status >= 100 && r->resp.status < 200)
+                continue; /* interim response */
+            break;
+        }
+        r->phase = PH_BODY;
+        http_chunked_init(&r->ch);
+        r->body_left = r->resp.content_length;
+        r->until_eof = !r->resp.chunked && r->resp.content_length < 0;
+        if (r->cb.on_status) {
+            r->in_callback = true;
+            r->cb.on_status((upstream_req *)r, r->resp.status, r->ud);
+            r->in_callback = false;
+            if (r->cancelled)
+                return false;
+        }
+    }
+    if (r->resp.chunked) {
+        size_t len = r->rlen, used = 0;
+        int rc = http_chunked_decode(&r->ch, r->rbuf, &len, &used);
+        if (rc < 0) {
+            finish(r, UP_E_IO, "malformed chunked body from upstream");
+            return false;
+        }
+        /* Decoded bytes sit at rbuf[0..len); keep the undecoded tail. */
+        bool alive = deliver(r, r->rbuf, len);
+        if (!alive)
+            return false;
+        memmove(r->rbuf, r->rbuf + used, r->rlen - used);
+        r->rlen -= used;
+        if (rc == 1) {
+            finish(r, UP_OK, "");
+            return false;
+        }
+        return true;
+    }
+    if (r->until_eof) {
+        bool alive = deliver(r, r->rbuf, r->rlen);
+        r->rlen = 0;
+        return alive;
+    }
+    size_t take = (size_t)r->body_left < r->rlen ? (size_t)r->body_left : r->rlen;
+    if (!deliver(r, r->rbuf, take))
+        return false;
+    r->body_left -= (int64_t)take;
+    memmove(r->rbuf, r->rbuf + take, r->rlen - take);
+    r->rlen -= take;
+    if (r->body_left == 0) {
+        finish(r, UP_OK, "");
+        return false;
+    }
+    return true;
+}
+
+static void retry_fresh(h1_req *r)
+{
+    /* A reused keep-alive connection the server had closed: nothing of
+     * the response arrived, so send the request again on a new one. */
+    h1_conn *c = r->c;
+    r->c = NULL;
+    conn_close(c);
+    r->retried = true;
+    r->reused = false;
+    r->woff = 0;
+    r->rlen = 0;
+    r->phase = PH_CONNECT;
+    req_step(r);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    h1_conn *c = arg;
+    h1_req *r = c->req;
+    if (!r) {
+        /* Idle connection: EOF or stray bytes both mean it is done. */
+        idle_unlink(c);
+        conn_close(c);
+        return;
+    }
+    if (r->rcap - r->rlen < 1024) {
+        size_t ncap = r->rcap * 2;
+        if (r->phase == PH_HEAD && ncap > MAX_HEAD * 2) {
+            finish(r, UP_E_IO, "upstream response head too large");
+            return;
+        }
+        char *nb = realloc(r->rbuf, ncap);
+        if (!nb) {
+            finish(r, UP_E_INTERNAL, "out of memory");
+            return;
+        }
+        r->rbuf = nb;
+        r->rcap = ncap;
+    }
+    ssize_t n = read(fd, r->rbuf + r->rlen, r->rcap - r->rlen);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        if (r->reused && !r->got_bytes && !r->retried) {
+            retry_fresh(r);
+            return;
+        }
+        fail_errno(r, errno, "recv from");
+        return;
+    }
+    if (n == 0) {
+        if (r->reused && !r->got_bytes && !r->retried) {
+            retry_fresh(r);
+            return;
+        }
+        if (r->phase == PH_BODY && r->until_eof) {
+            r->until_eof = false; /* a clean end, but not reusable */
+            r->resp.keep_alive = false;
+            finish(r, UP_OK, "");
+            return;
+        }
+        finish(r, UP_E_IO, r->got_bytes ? "upstream closed the connection mid-response"
+                                        : "upstream closed the connection without answering");
+        return;
+    }
+    r->got_bytes = true;
+    r->rlen += (size_t)n;
+    consume(r);
+}
+
+static void write_some(h1_req *r)
+{
+    h1_conn *c = r->c;
+    while (r->woff < r->wlen) {
+        ssize_t n = send(c->fd, r->wbuf + r->woff, r->wlen - r->woff, MSG_NOSIGNAL);
+        if (n > 0) {
+            r->woff += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            event_add(c->wev, NULL);
+            return;
+        }
+        if (r->reused && !r->retried) {
+            retry_fresh(r);
+            return;
+        }
+        fail_errno(r, errno, "send to");
+        return;
+    }
+    event_del(c->wev);
+    r->phase = PH_HEAD;
+    if (!r->paused)
+        event_add(c->rev, NULL);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    h1_conn *c = arg;
+    h1_req *r = c->req;
+    if (!r) {
+        event_del(c->wev);
+        return;
+    }
+    if (r->phase == PH_CONNECT) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        if (err) {
+            event_del(c->wev);
+            fail_errno(r, err, "Failed to connect to");
+            return;
+        }
+        r->phase = PH_WRITE;
+        if (r->timeout_ms > 0) {
+            struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+            evtimer_add(r->timer, &tv);
+        } else {
+            evtimer_del(r->timer);
+        }
+    }
+    write_some(r);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    h1_req *r = arg;
+    char msg[512];
+    if (r->phase == PH_INIT) {
+        req_step(r);
+        return;
+    }
+    if (r->phase == PH_CONNECT) {
+        snprintf(msg, sizeof msg, "Failed to connect to %s: timed out after %ld ms", r->host->hostport, r->connect_timeout_ms);
+        r->host->resolved = false;
+        finish(r, UP_E_CONNECT, msg);
+    } else {
+        snprintf(msg, sizeof msg, "no complete answer from %s within %ld ms", r->host->hostport, r->timeout_ms);
+        finish(r, UP_E_TIMEOUT, msg);
+    }
+}
+
+/* Gets a connection (idle or new) and starts writing. */
+static void req_step(h1_req *r)
+{
+    h1_host *h = r->host;
+    char err[300];
+    while (h->idle && !r->retried) {
+        h1_conn *c = h->idle;
+        h->idle = c->next_idle;
+        h->nidle--;
+        c->req = r;
+        r->c = c;
+        r->reused = true;
+        r->phase = PH_WRITE;
+        if (r->timeout_ms > 0) {
+            struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+            evtimer_add(r->timer, &tv);
+        }
+        event_del(c->rev);
+        write_some(r);
+        return;
+    }
+    if (host_resolve(h, err, sizeof err) != 0) {
+        finish(r, UP_E_CONNECT, err);
+        return;
+    }
+    int e = 0;
+    h1_conn *c = conn_new(r->p, h, &e);
+    if (!c) {
+        r->phase = PH_CONNECT;
+        r->host->resolved = false;
+        snprintf(err, sizeof err, "Failed to connect to %s: %s", h->hostport, strerror(e));
+        finish(r, UP_E_CONNECT, err);
+        return;
+    }
+    c->req = r;
+    r->c = c;
+    r->phase = PH_CONNECT;
+    struct timeval tv = {r->connect_timeout_ms / 1000, (r->connect_timeout_ms % 1000) * 1000};
+    evtimer_add(r->timer, &tv);
+    event_add(c->wev, NULL);
+}
+
+/* --- public API --- */
+
+static void on_idle_sweep(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     upstream_pool *p = arg;
-    int running;
-    curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(p);
-}
-
-static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    (void)easy;
-    upstream_pool *p = userp;
-    sock_ctx *sc = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        if (sc) {
-            event_free(sc->ev);
-            free(sc);
-            curl_multi_assign(p->multi, s, NULL);
-        }
-        return 0;
-    }
-    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-    if (!sc) {
-        sc = calloc(1, sizeof *sc);
-        if (!sc)
-            return -1;
-        sc->p = p;
-        curl_multi_assign(p->multi, s, sc);
-    } else {
-        event_free(sc->ev);
-    }
-    sc->ev = event_new(p->base, s, kind, on_socket_event, p);
-    event_add(sc->ev, NULL);
-    return 0;
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    upstream_pool *p = userp;
-    if (timeout_ms < 0) {
-        evtimer_del(p->timer);
-        return 0;
-    }
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    evtimer_add(p->timer, &tv);
-    return 0;
-}
-
-static void emit_status(upstream_req *r)
-{
-    if (r->status_sent)
-        return;
-    r->status_sent = true;
-    long code = 0;
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (r->cb.on_status) {
-        r->in_callback = true;
-        r->cb.on_status(r, (int)code, r->ud);
-        r->in_callback = false;
-    }
-}
-
-static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
-{
-    upstream_req *r = userp;
-    size_t n = size * nmemb;
-    if (r->cancelled)
-        return 0; /* makes libcurl abort the transfer */
-    emit_status(r);
-    if (r->cancelled)
-        return 0;
-    bool pause = false;
-    if (r->cb.on_data && n) {
-        r->in_callback = true;
-        pause = r->cb.on_data(r, data, n, r->ud);
-        r->in_callback = false;
-    }
-    if (r->cancelled)
-        return 0;
-    if (pause) {
-        r->paused = true;
-        return CURL_WRITEFUNC_PAUSE;
-    }
-    return n;
-}
-
-static enum upstream_result classify(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_OK: return UP_OK;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return UP_E_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT: return UP_E_TIMEOUT;
-    case CURLE_OUT_OF_MEMORY:
-    case CURLE_FAILED_INIT: return UP_E_INTERNAL;
-    default: return UP_E_IO;
-    }
-}
-
-static void check_done(upstream_pool *p)
-{
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(p->multi, &left))) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        upstream_req *r = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        CURLcode rc = m->data.result;
-        if (!r->cancelled) {
-            if (rc == CURLE_OK)
-                emit_status(r); /* empty body: the head still counts */
-            if (!r->cancelled && r->cb.on_done) {
-                const char *msg = rc == CURLE_OK ? "" : (r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
-                r->in_callback = true;
-                r->cb.on_done(r, classify(rc), msg, r->ud);
-                r->in_callback = false;
+    time_t now = time(NULL);
+    for (h1_host *h = p->hosts; h; h = h->next)
+        for (h1_conn **pp = &h->idle; *pp;) {
+            h1_conn *c = *pp;
+            if (now - c->idle_since > IDLE_TIMEOUT_S) {
+                *pp = c->next_idle;
+                h->nidle--;
+                conn_close(c);
+            } else {
+                pp = &c->next_idle;
             }
         }
-        req_free(r);
-    }
 }
 
 upstream_pool *upstream_pool_new(struct event_base *base)
@@ -194,18 +575,14 @@ upstream_pool *upstream_pool_new(struct event_base *base)
     if (!p)
         return NULL;
     p->base = base;
-    p->multi = curl_multi_init();
-    p->timer = evtimer_new(base, on_timer, p);
-    if (!p->multi || !p->timer) {
+    p->curl = curl_pool_new(base);
+    p->idle_sweep = event_new(base, -1, EV_PERSIST, on_idle_sweep, p);
+    if (!p->curl || !p->idle_sweep) {
         upstream_pool_free(p);
         return NULL;
     }
-    curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-    curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
-    /* Keep enough idle keep-alive connections for a busy worker. */
-    curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    struct timeval tv = {IDLE_TIMEOUT_S / 2, 0};
+    event_add(p->idle_sweep, &tv);
     return p;
 }
 
@@ -213,100 +590,119 @@ void upstream_pool_free(upstream_pool *p)
 {
     if (!p)
         return;
-    while (p->reqs)
-        req_free(p->reqs);
-    if (p->multi)
-        curl_multi_cleanup(p->multi);
-    if (p->timer)
-        event_free(p->timer);
+    h1_host *h = p->hosts;
+    while (h) {
+        h1_host *next = h->next;
+        while (h->idle) {
+            h1_conn *c = h->idle;
+            h->idle = c->next_idle;
+            conn_close(c);
+        }
+        free(h);
+        h = next;
+    }
+    if (p->idle_sweep)
+        event_free(p->idle_sweep);
+    curl_pool_free(p->curl);
     free(p);
 }
 
-int upstream_pool_active(const upstream_pool *p) { return p->active; }
+int upstream_pool_active(const upstream_pool *p) { return p->active + curl_pool_active(p->curl); }
 
 upstream_req *upstream_start(upstream_pool *p, const upstream_opts *o, const upstream_callbacks *cb, void *ud)
 {
-    upstream_req *r = calloc(1, sizeof *r);
+    if (strncasecmp(o->url, "http://", 7) != 0)
+        return curl_start(p->curl, o, cb, ud);
+    char host[256], port[8];
+    const char *path;
+    if (parse_url(o->url, host, sizeof host, port, &path) != 0)
+        return NULL;
+    h1_host *h = host_get(p, host, port);
+    h1_req *r = h ? calloc(1, sizeof *r) : NULL;
     if (!r)
         return NULL;
+    r->hdr.transport = 0;
     r->p = p;
+    r->host = h;
     r->cb = *cb;
     r->ud = ud;
-    r->easy = curl_easy_init();
-    if (!r->easy)
-        goto fail;
-    CURL *e = r->easy;
-    curl_easy_setopt(e, CURLOPT_URL, o->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000L);
-    if (o->timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    /* Ollama streams gzip-free NDJSON; ask for identity so bytes pass
-     * straight through and TTFT is not hidden behind a decoder. */
-    r->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    /* No "Expect: 100-continue" round trip for larger bodies. */
-    r->headers = curl_slist_append(r->headers, "Expect:");
-    r->headers = curl_slist_append(r->headers, "Accept: application/json, text/event-stream, application/x-ndjson");
-    if (o->bearer) {
-        size_t n = strlen(o->bearer) + 32;
-        char *h = malloc(n);
-        if (!h)
-            goto fail;
-        snprintf(h, n, "Authorization: Bearer %s", o->bearer);
-        r->headers = curl_slist_append(r->headers, h);
-        free(h);
-    }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-    if (o->body) {
-        r->body = malloc(o->body_len + 1);
-        if (!r->body)
-            goto fail;
-        memcpy(r->body, o->body, o->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
-    }
-    if (o->method && strcmp(o->method, "GET") == 0)
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    r->next = p->reqs;
-    if (p->reqs)
-        p->reqs->prev = r;
-    p->reqs = r;
-    p->active++;
-    if (curl_multi_add_handle(p->multi, e) != CURLM_OK) {
-        req_free(r);
+    r->timeout_ms = o->timeout_ms;
+    r->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
+    r->rcap = RBUF;
+    r->rbuf = malloc(r->rcap);
+    bool post = o->body != NULL && !(o->method && !strcmp(o->method, "GET"));
+    size_t cap = strlen(path) + strlen(h->hostport) + (o->bearer ? strlen(o->bearer) : 0) + 256 + (post ? o->body_len : 0);
+    r->wbuf = malloc(cap);
+    r->timer = evtimer_new(p->base, on_timeout, r);
+    if (!r->rbuf || !r->wbuf || !r->timer) {
+        if (r->timer)
+            event_free(r->timer);
+        free(r->rbuf);
+        free(r->wbuf);
+        free(r);
         return NULL;
     }
-    return r;
-fail:
-    if (r->easy)
-        curl_easy_cleanup(r->easy);
-    curl_slist_free_all(r->headers);
-    free(r->body);
-    free(r);
-    return NULL;
+    int n = snprintf(r->wbuf, cap,
+                     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tollgate/" TOLLGATE_VERSION "\r\n"
+                     "Accept: application/json, text/event-stream, application/x-ndjson\r\n",
+                     post ? "POST" : "GET", path, h->hostport);
+    if (o->bearer)
+        n += snprintf(r->wbuf + n, cap - (size_t)n, "Authorization: Bearer %s\r\n", o->bearer);
+    if (post)
+        n += snprintf(r->wbuf + n, cap - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                      o->body_len);
+    else
+        n += snprintf(r->wbuf + n, cap - (size_t)n, "\r\n");
+    if (post && o->body_len) {
+        memcpy(r->wbuf + n, o->body, o->body_len);
+        n += (int)o->body_len;
+    }
+    r->wlen = (size_t)n;
+    p->active++;
+    /* Start from the loop, not from here: a request that fails at once
+     * (refused, unresolvable) must report through on_done after the
+     * caller has its handle, never inside upstream_start. */
+    r->phase = PH_INIT;
+    event_active(r->timer, EV_TIMEOUT, 0);
+    return (upstream_req *)r;
 }
 
-void upstream_cancel(upstream_req *r)
+void upstream_cancel(upstream_req *ur)
 {
+    if (((upstream_hdr *)ur)->transport == 1) {
+        curl_cancel(ur);
+        return;
+    }
+    h1_req *r = (h1_req *)ur;
     if (r->cancelled)
         return;
     r->cancelled = true;
-    /* Inside a libcurl callback the handle must not be removed; the write
-     * callback returns 0 instead, curl aborts, and check_done frees it. */
     if (r->in_callback)
-        return;
+        return; /* the code that called the callback sees the flag */
+    /* Closing the connection is what tells Ollama to stop generating. */
+    if (r->c) {
+        h1_conn *c = r->c;
+        r->c = NULL;
+        conn_close(c);
+    }
+    r->finished = true;
     req_free(r);
 }
 
-void upstream_pause(upstream_req *r, bool paused)
+void upstream_pause(upstream_req *ur, bool paused)
 {
+    if (((upstream_hdr *)ur)->transport == 1) {
+        curl_pause(ur, paused);
+        return;
+    }
+    h1_req *r = (h1_req *)ur;
     if (r->cancelled || r->paused == paused)
         return;
     r->paused = paused;
-    curl_easy_pause(r->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+    if (!r->c)
+        return;
+    if (paused)
+        event_del(r->c->rev);
+    else if (r->phase >= PH_HEAD)
+        event_add(r->c->rev, NULL);
 }

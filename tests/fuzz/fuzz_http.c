@@ -9,6 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    http_response resp;
+    (void)http_parse_response((const char *)data, size, 4096, &resp);
     http_request r;
     int n = http_parse_request((const char *)data, size, 4096, &r);
     if (n > 0) {

@@ -111,12 +111,41 @@ static void test_chunked_bad(void **st)
     assert_int_equal(http_chunked_decode(&d, buf, &len, &used), HTTP_E_BAD);
 }
 
+static void test_response_heads(void **st)
+{
+    (void)st;
+    http_response r;
+    const char *ok = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n";
+    int n = http_parse_response(ok, strlen(ok), 65536, &r);
+    assert_int_equal(n, (int)(strlen(ok) - 3));
+    assert_int_equal(r.status, 200);
+    assert_true(r.chunked);
+    assert_true(r.keep_alive);
+    assert_int_equal(r.content_length, -1);
+    for (size_t i = 0; i < (size_t)n; i++)
+        assert_int_equal(http_parse_response(ok, i, 65536, &r), HTTP_INCOMPLETE);
+    const char *cl = "HTTP/1.0 404 Not Found\r\nContent-Length: 18\r\n\r\n";
+    assert_true(http_parse_response(cl, strlen(cl), 65536, &r) > 0);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r.content_length, 18);
+    assert_false(r.keep_alive);
+    const char *noreason = "HTTP/1.1 204\r\nConnection: close\r\n\r\n";
+    assert_true(http_parse_response(noreason, strlen(noreason), 65536, &r) > 0);
+    assert_int_equal(r.status, 204);
+    assert_false(r.keep_alive);
+    assert_int_equal(http_parse_response("HTTP/2 200 OK\r\n\r\n", 17, 65536, &r), HTTP_E_BAD);
+    assert_int_equal(http_parse_response("HTTP/1.1 2x0 OK\r\n\r\n", 19, 65536, &r), HTTP_E_BAD);
+    const char *dup = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+    assert_int_equal(http_parse_response(dup, strlen(dup), 65536, &r), HTTP_E_BAD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simple_get),          cmocka_unit_test(test_incomplete_at_every_split),
         cmocka_unit_test(test_http10_defaults_to_close), cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_chunked_byte_by_byte), cmocka_unit_test(test_chunked_bad),
+        cmocka_unit_test(test_response_heads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
