@@ -36,6 +36,8 @@ int cfg_fail(ld *l, const yaml_node_t *n, const char *fmt, ...)
 int cfg_oom(ld *l) { return cfg_fail(l, NULL, "out of memory"); }
 
 static void vmsg(ld *l, const yaml_node_t *n, bool note, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void vmsg(ld *l, const yaml_node_t *n, bool note, const char *fmt, va_list ap)
 {
     char msg[512], line[640];
     vsnprintf(msg, sizeof msg, fmt, ap);
