@@ -21,6 +21,8 @@ static int add_callback(ld *l, yaml_node_t *at, const char *s, void *arg)
     for (size_t i = 0; i < c->ncallbacks; i++)
         if (!strcmp(c->callbacks[i], s))
             return 0;
+    if (c->ncallbacks >= MAX_CALLBACKS)
+        return cfg_fail(l, at, "more than %d callbacks", MAX_CALLBACKS);
     if (!strcmp(s, "prometheus"))
         c->prometheus_callback = true;
     else
@@ -39,6 +41,8 @@ static bool is_model_name(const config *c, const char *s)
 static int add_fallback_to(ld *l, yaml_node_t *at, const char *s, void *arg)
 {
     config_fallback *f = arg;
+    if (++l->fallback_names > MAX_FALLBACK_NAMES)
+        return cfg_fail(l, at, "more than %d model names in fallbacks", MAX_FALLBACK_NAMES);
     if (!is_model_name(l->c, s))
         cfg_warn(l, at, "fallback target '%s' is not a model_name in model_list", s);
     return cfg_push_str(l, &f->to, &f->nto, s);
@@ -78,6 +82,11 @@ static int fallbacks(ld *l, yaml_node_t *n, const char *path)
                 return cfg_oom(l);
             }
             c->nfallbacks++;
+            if (++l->fallback_names > MAX_FALLBACK_NAMES) {
+                cfg_fail(l, ps.v[i].key, "more than %d model names in fallbacks", MAX_FALLBACK_NAMES);
+                free(ps.v);
+                return -1;
+            }
             if (!is_model_name(c, f->from))
                 cfg_warn(l, ps.v[i].key, "fallback source '%s' is not a model_name in model_list", f->from);
             if (cfg_str_list(l, ps.v[i].val, where, add_fallback_to, f) < 0) {

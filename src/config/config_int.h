@@ -18,6 +18,11 @@
 #define MAX_DEPLOYMENTS 4096
 #define MAX_BUCKETS 64
 #define MAX_MERGE_DEPTH 8
+/* Lookups below are linear scans; these caps keep hostile input from making
+ * them quadratic in the file size. Real configs are far below them. */
+#define MAX_KEYS 512       /* keys in one mapping, merged keys included */
+#define MAX_CALLBACKS 64
+#define MAX_FALLBACK_NAMES 1024
 #define ENV_PREFIX "os.environ/"
 
 /* One key of a flattened mapping (merge keys applied). k is the key text. */
@@ -42,7 +47,8 @@ typedef struct {
     size_t errlen;
     config *c;
     bool failed;
-    size_t work;
+    size_t work;           /* node visits so far (MAX_WORK) */
+    size_t fallback_names; /* MAX_FALLBACK_NAMES */
 } ld;
 
 /* Messages. cfg_fail records the first error as "file:line:col: msg" and

@@ -1,5 +1,6 @@
 /* model_list: one config_deployment per entry, provider and api_base
  * resolved, ids assigned. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,28 +288,43 @@ static int assign_ids(ld *l, yaml_node_t **id_nodes)
                 return cfg_fail(l, id_nodes[i], "model_list[%zu].model_info.id: duplicate id '%s' (also on line %d): "
                             "expected unique ids", i, c->deployments[i].model_id, c->deployments[j].line);
     }
-    for (size_t i = 0; i < c->ndeployments; i++) {
+    size_t nd = c->ndeployments ? c->ndeployments : 1;
+    uint64_t *hash = calloc(nd, sizeof *hash);
+    bool *gen = calloc(nd, sizeof *gen);
+    if (!hash || !gen) {
+        free(hash);
+        free(gen);
+        return cfg_oom(l);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < c->ndeployments && rc == 0; i++) {
         config_deployment *d = &c->deployments[i];
         if (d->model_id)
             continue;
         const char *parts[] = {d->model_name, d->model, d->api_base};
+        hash[i] = cfg_hash(parts, 3);
+        gen[i] = true;
+        /* The n-th identical entry gets "-n", counted without string
+         * compares so thousands of aliased copies stay cheap. */
+        unsigned suffix = 1;
+        for (size_t j = 0; j < i; j++)
+            suffix += gen[j] && hash[j] == hash[i];
         char id[48];
-        unsigned long long h = cfg_hash(parts, 3);
-        for (unsigned suffix = 1;; suffix++) {
+        for (bool taken = true; taken; suffix++) {
             if (suffix == 1)
-                snprintf(id, sizeof id, "%016llx", h);
+                snprintf(id, sizeof id, "%016llx", (unsigned long long)hash[i]);
             else
-                snprintf(id, sizeof id, "%016llx-%u", h, suffix);
-            bool taken = false;
+                snprintf(id, sizeof id, "%016llx-%u", (unsigned long long)hash[i], suffix);
+            taken = false;
             for (size_t j = 0; j < c->ndeployments && !taken; j++)
                 taken = j != i && c->deployments[j].model_id && !strcmp(c->deployments[j].model_id, id);
-            if (!taken)
-                break;
         }
         if (!(d->model_id = strdup(id)))
-            return cfg_oom(l);
+            rc = cfg_oom(l);
     }
-    return 0;
+    free(hash);
+    free(gen);
+    return rc;
 }
 
 int cfg_model_list(ld *l, yaml_node_t *n)

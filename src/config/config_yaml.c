@@ -112,6 +112,8 @@ bool cfg_is_null(const yaml_node_t *n)
 
 static int kv_add(ld *l, kvlist *out, const char *k, yaml_node_t *key, yaml_node_t *val)
 {
+    if (out->n >= MAX_KEYS)
+        return cfg_fail(l, key, "more than %d keys in one mapping", MAX_KEYS);
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 16;
         kv *v = realloc(out->v, cap * sizeof *v);

@@ -605,6 +605,37 @@ static void test_limits(void **st)
     assert_string_equal(load_err("model_list:\n- model_name: m\n  litellm_params: &p {<<: *p, model: o/m}\n"),
                         "t.yaml:3:19: merge keys ('<<') nested deeper than 8");
 
+    /* Thousands of aliased copies of one entry: distinct ids, quickly. */
+    size_t cap = 64 + 4 * 4096;
+    char *many = malloc(cap);
+    n = (size_t)snprintf(many, cap, "e: &e {model_name: m, litellm_params: {model: ollama/m}}\nmodel_list: [");
+    for (int i = 0; i < 4096; i++)
+        n += (size_t)snprintf(many + n, cap - n, "*e,");
+    snprintf(many + n - 1, cap - n + 1, "]\n");
+    config *c = load(many, NULL, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(c->ndeployments, 4096);
+    assert_true(strlen(c->deployments[0].model_id) == 16);
+    assert_true(!strcmp(c->deployments[4095].model_id + 16, "-4096"));
+    config_free(c);
+    free(many);
+
+    /* Caps that keep lookups linear. */
+    char keys[16384];
+    n = (size_t)snprintf(keys, sizeof keys, "model_list: [{model_name: m, litellm_params: {model: ollama/m}}]\n"
+                                             "environment_variables:\n");
+    for (int i = 0; i < 513; i++)
+        n += (size_t)snprintf(keys + n, sizeof keys - n, "  V%d: x\n", i);
+    assert_null(load(keys, NULL, err, sizeof err));
+    assert_string_equal(err, "t.yaml:515:3: more than 512 keys in one mapping");
+    n = (size_t)snprintf(keys, sizeof keys, "model_list: [{model_name: m, litellm_params: {model: ollama/m}}]\n"
+                                             "litellm_settings: {callbacks: [");
+    for (int i = 0; i < 65; i++)
+        n += (size_t)snprintf(keys + n, sizeof keys - n, "c%d,", i);
+    snprintf(keys + n - 1, sizeof keys - n + 1, "]}\n");
+    assert_null(load(keys, NULL, err, sizeof err));
+    assert_string_equal(err, "t.yaml:2:278: more than 64 callbacks");
+
     /* Missing file */
     assert_null(config_load_file("/nonexistent/litellm_config.yaml", NULL, NULL, err, sizeof err));
     assert_string_equal(err, "/nonexistent/litellm_config.yaml: cannot open: No such file or directory");
