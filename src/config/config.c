@@ -443,6 +443,20 @@ static int prescan(ld *l, const char *yaml, size_t len)
     return rc;
 }
 
+config *config_new_default(void)
+{
+    config *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->request_timeout = 6000;
+    c->num_retries = -1;
+    c->routing_strategy = ROUTING_SIMPLE_SHUFFLE;
+    c->allowed_fails = 3;
+    c->cooldown_time = 5;
+    c->router_num_retries = -1;
+    return c;
+}
+
 config *config_load_string(const char *yaml, size_t len, const char *name, config_warn_fn warn, void *ud,
                            char *err, size_t errlen)
 {
@@ -457,18 +471,12 @@ config *config_load_string(const char *yaml, size_t len, const char *name, confi
     l.errlen = errlen;
     if (err && errlen)
         err[0] = 0;
-    config *c = calloc(1, sizeof *c);
+    config *c = config_new_default();
     if (!c) {
         cfg_oom(&l);
         return NULL;
     }
     l.c = c;
-    c->request_timeout = 6000;
-    c->num_retries = -1;
-    c->routing_strategy = ROUTING_SIMPLE_SHUFFLE;
-    c->allowed_fails = 3;
-    c->cooldown_time = 5;
-    c->router_num_retries = -1;
 
     if (len > CONFIG_MAX_BYTES) {
         cfg_fail(&l, NULL, "%zu bytes: at most %d are accepted", len, CONFIG_MAX_BYTES);

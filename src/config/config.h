@@ -104,6 +104,9 @@ config *config_load_file(const char *path, config_warn_fn warn, void *ud, char *
 config *config_load_string(const char *yaml, size_t len, const char *name, config_warn_fn warn, void *ud,
                            char *err, size_t errlen);
 void config_free(config *c);
+/* An empty config with LiteLLM's defaults and no models (the gateway's
+ * no-config mode when Ollama lists nothing). */
+config *config_new_default(void);
 
 /* "ollama", "ollama_chat", "openai", "hosted_vllm", "openai_compatible". */
 const char *config_provider_name(config_provider p);

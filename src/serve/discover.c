@@ -111,10 +111,11 @@ config *discover_config(const char *ollama_host, int wait_s, char *err, size_t e
                  "(or `tollgate sim`) and restart, or pass --config litellm_config.yaml",
                  base, code ? "HTTP status " : "", code ? "!= 200" : msg);
     }
-    if (n == 0)
-        buf_puts(&yaml, "  []\n");
     buf_puts(&yaml, "litellm_settings:\n  callbacks: [\"prometheus\"]\n");
-    config *cfg = config_load_string(yaml.data, yaml.len, "(discovered from Ollama)", NULL, NULL, err, errlen);
+    config *cfg = n ? config_load_string(yaml.data, yaml.len, "(discovered from Ollama)", NULL, NULL, err, errlen)
+                    : config_new_default();
+    if (!cfg && !n)
+        snprintf(err, errlen, "out of memory");
     buf_free(&body);
     buf_free(&yaml);
     free(base);

@@ -405,6 +405,10 @@ int serve_main(int argc, char **argv)
             return 1;
         }
     }
+    for (size_t i = 0; i < cfg->nnotes; i++)
+        log_debug("%s", cfg->notes[i]);
+    if (config_apply_env(cfg) != 0)
+        log_warn("could not set every variable of environment_variables");
     int threads = o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
