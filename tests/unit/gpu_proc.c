@@ -126,15 +126,22 @@ int gproc_wait_exit(gproc *p, int timeout_ms)
     }
 }
 
-void gproc_stop(gproc *p)
+int gproc_stop(gproc *p)
 {
     if (p->pid <= 0)
-        return;
+        return -1;
     kill(p->pid, SIGTERM);
     int st;
     waitpid(p->pid, &st, 0);
+    /* Keep what it logged on the way out (sanitizer reports included). */
+    while (pump(p, 0) == 0) {
+        struct pollfd pf = {p->err_fd, POLLIN, 0};
+        if (poll(&pf, 1, 0) <= 0)
+            break;
+    }
     close(p->err_fd);
     p->pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int http_get(int port, const char *path, char **body, size_t *len)

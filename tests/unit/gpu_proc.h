@@ -23,8 +23,8 @@ int gproc_start(gproc *p, const char *const *argv, const char *const *env, int t
 int gproc_wait_log(gproc *p, const char *needle, int timeout_ms);
 /* Waits for the process to exit; returns its exit status or -1. */
 int gproc_wait_exit(gproc *p, int timeout_ms);
-/* SIGTERM and reap. */
-void gproc_stop(gproc *p);
+/* SIGTERM and reap; returns the exit status (0 after a clean shutdown). */
+int gproc_stop(gproc *p);
 /* GET path; returns the status code and a malloc'd body (*body). */
 int http_get(int port, const char *path, char **body, size_t *len);
 /* $TOLLGATE_BUILD/libfake_nvml.so */

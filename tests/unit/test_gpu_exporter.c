@@ -131,7 +131,7 @@ static void test_basic_exposition_exact(void **st)
     free(h);
     assert_int_equal(http_get(p.port, "/nope", &h, &hl), 404);
     free(h);
-    gproc_stop(&p);
+    assert_int_equal(gproc_stop(&p), 0); /* clean shutdown: XID thread joined, no leak report */
 }
 
 static void test_csv_selection(void **st)
@@ -271,7 +271,7 @@ static void test_lost_gpu(void **st)
     assert_non_null(strstr(b, "\ntollgate_gpu_lost_devices 0\n"));
     free(b);
     assert_int_equal(gproc_wait_log(&p, "answers again", 5000), 0);
-    gproc_stop(&p);
+    assert_int_equal(gproc_stop(&p), 0);
 }
 
 static void test_xid_event(void **st)
@@ -323,7 +323,7 @@ static void test_mig_rows(void **st)
     assert_null(strstr(b, "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\""));
     assert_non_null(strstr(b, "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\""));
     free(b);
-    gproc_stop(&p);
+    assert_int_equal(gproc_stop(&p), 0);
 }
 
 static void test_cache_shares_collections(void **st)
