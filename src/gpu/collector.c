@@ -53,7 +53,7 @@ struct gpu_collector {
     nvmlGpmMetricsGet_t *gpm_req; /* 13 KB: allocated once, not on the stack */
     nvmlProcessInfo_t *procbuf;
     unsigned proccap;
-    bool need_fv, need_gpm;
+    bool need_gpm;
 };
 
 #define CALL(c, fn, ...) ((c)->api->fn ? (c)->api->fn(__VA_ARGS__) : NVML_ERROR_FUNCTION_NOT_FOUND)

@@ -228,12 +228,18 @@ nvmlReturn_t nvmlDeviceRegisterEvents(void *h, unsigned long long types, void *s
 {
     DEV(h);
     (void)set;
-    return types == 0x8ULL && !plain(fd) ? OK : (types == 0x8ULL ? OK : NOT_SUPPORTED);
+    (void)fd;
+    return types == 0x8ULL ? OK : NOT_SUPPORTED;
 }
 nvmlReturn_t nvmlEventSetWait_v2(void *set, event_t *ev, unsigned timeout_ms)
 {
     (void)set;
     const char *f = getenv("FAKE_NVML_XID_FILE");
+    if (!f) { /* nothing scripted: block like the driver does, without polling */
+        struct timespec ts = {(time_t)(timeout_ms / 1000), (long)(timeout_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return TIMEOUT;
+    }
     for (unsigned waited = 0;; waited += 20) {
         FILE *fp = f ? fopen(f, "r") : NULL;
         if (fp) {
