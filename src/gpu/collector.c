@@ -1,6 +1,7 @@
 #include "gpu/collector.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ struct gpu_collector {
     nvmlProcessInfo_t *procbuf;
     unsigned proccap;
     bool need_gpm;
+    atomic_size_t nlost; /* read by /health while a collection runs */
 };
 
 #define CALL(c, fn, ...) ((c)->api->fn ? (c)->api->fn(__VA_ARGS__) : NVML_ERROR_FUNCTION_NOT_FOUND)
@@ -519,6 +521,10 @@ int gpu_collector_collect(gpu_collector *c, gpu_snapshot *s)
             *row = base;
         }
     }
+    size_t nlost = 0;
+    for (size_t i = 0; i < c->n; i++)
+        nlost += c->d[i].lost;
+    atomic_store(&c->nlost, nlost);
     for (size_t i = 0; i < c->n; i++)
         for (size_t k = 0; k < c->d[i].nerrs; k++) {
             if (s->nerrs == s->cap_errs) {
@@ -649,10 +655,7 @@ const gpu_dev *gpu_collector_dev(const gpu_collector *c, size_t i)
 
 size_t gpu_collector_nlost(const gpu_collector *c)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < c->n; i++)
-        k += c->d[i].lost;
-    return k;
+    return atomic_load(&((gpu_collector *)c)->nlost);
 }
 
 void gpu_collector_free(gpu_collector *c)

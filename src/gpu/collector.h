@@ -34,7 +34,8 @@ typedef struct {
 gpu_collector *gpu_collector_new(const gpu_collector_config *cfg, char *err, size_t errlen);
 size_t gpu_collector_ngpus(const gpu_collector *c);
 const gpu_dev *gpu_collector_dev(const gpu_collector *c, size_t i);
-/* Number of GPUs currently answering GPU_IS_LOST. */
+/* Number of GPUs that answered GPU_IS_LOST at the last collect; safe to
+ * call from any thread. */
 size_t gpu_collector_nlost(const gpu_collector *c);
 /* Fills s (its arrays are reused between calls). Returns 0, or -1 when out
  * of memory. */
