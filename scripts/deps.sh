@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Tollgate needs, only those missing.
 #   scripts/deps.sh build   compilers and libraries
-#   scripts/deps.sh test    + cmocka, clang (fuzz/sanitizers), node, prometheus, nginx, wrk
+#   scripts/deps.sh test    + cmocka, clang (fuzz/sanitizers), node, prometheus, nginx, wrk,
+#                           docker-compose (only to validate docker-compose/docker-compose.yaml)
 #   scripts/deps.sh run     + prometheus
 set -euo pipefail
 what=${1:-build}
@@ -9,7 +10,7 @@ pkgs=(build-essential cmake pkg-config libevent-dev libcurl4-openssl-dev libyaml
 case "$what" in
   build) ;;
   run) pkgs+=(prometheus) ;;
-  test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev prometheus nginx-light wrk procps) ;;
+  test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev prometheus nginx-light wrk procps docker-compose) ;;
   *) echo "usage: $0 build|test|run" >&2; exit 2 ;;
 esac
 # Node.js: the machine's own if present (>= 20), else Debian's.

@@ -1,5 +1,37 @@
+/* 'tollgate check': the guide's "End-to-End Validation" and
+ * "Troubleshooting" as one command. It probes Ollama, the gateway, the GPU
+ * exporter and Prometheus in order, sends one plain and one streaming chat
+ * completion through the gateway, and reports each check with the measured
+ * value, or with the likely cause and fix when it fails (docs/check.md). */
 #ifndef TOLLGATE_CHECK_H
 #define TOLLGATE_CHECK_H
-/* Entry point of 'tollgate check'; argv[0] is "check". Returns the exit code. */
+
+#include <stdbool.h>
+
+#include "check/report.h"
+
+typedef struct {
+    const char *ollama;     /* base URLs, no trailing slash needed */
+    const char *gateway;
+    const char *gpu;
+    const char *prometheus;
+    const char *model;      /* NULL: the first model the gateway lists */
+    const char *api_key;    /* NULL: none */
+    double timeout_s;       /* per probe (default 5) */
+    double chat_timeout_s;  /* per chat completion (default 60: a cold model load is slow) */
+    double deadline_s;      /* whole run (default 90) */
+    bool skip_gpu;
+} check_opts;
+
+/* Fills opts with the guide's defaults (localhost, ports 11434, 4000, 9400,
+ * 9090). */
+void check_opts_default(check_opts *o);
+/* Runs every check and appends the results to r. Needs probe_global_init().
+ * Returns 0, or -1 when out of memory. */
+int check_run(const check_opts *o, check_report *r);
+
+/* Entry point of 'tollgate check'; argv[0] is "check". Exit code: 0 when
+ * every check passed (warnings allowed), 1 when one failed, 2 on bad usage. */
 int check_main(int argc, char **argv);
+
 #endif
