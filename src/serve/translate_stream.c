@@ -1,0 +1,715 @@
+/* Upstream response body -> what the client sees, tapping stats on the way.
+ *
+ * Ollama native (NDJSON, or one object for stream:false) is translated to
+ * OpenAI chunks on the fly; OpenAI-compatible SSE is passed through event by
+ * event with "model" spliced in and the forced usage chunk removed when the
+ * client did not ask for it. Per token this is one json_loadb of the
+ * upstream line and a handful of buf appends (see docs/benchmarks.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "parse/ndjson.h"
+#include "parse/sse.h"
+#include "serve/translate_int.h"
+
+/* A streamed line is one token, but Ollama's final /api/generate line
+ * carries "context" (the prompt's token ids), so allow megabytes. Whole
+ * non-streaming bodies (embeddings) may be much larger. */
+#define MAX_STREAM_LINE (16u << 20)
+#define MAX_BODY (256u << 20)
+
+struct tr_stream {
+    tr_kind kind;
+    tr_source src;
+    tr_request_info info;
+    const char *provider;
+    tr_stats st;
+    char id[40];
+    long long created;
+    char *model;
+    ndjson *nd;
+    sse_parser *sse;
+    buf pre;       /* 'data: {"id":..,"object":..,"created":..,"model":..,"choices":[' */
+    buf body;      /* non-streaming bodies (OpenAI upstream, embeddings) */
+    buf content;   /* non-streaming Ollama: concatenated text */
+    buf reasoning; /* non-streaming Ollama: concatenated thinking */
+    buf tools;     /* OpenAI tool_calls elements, comma-separated */
+    buf tmp;
+    size_t ntools;
+    bool role_sent;  /* chat: the role went out in a delta */
+    bool tok_seen;   /* the first non-empty token was seen */
+    bool saw_finish; /* OpenAI: a finish_reason came */
+    bool error_sent;
+    buf *out; /* output of the feed in progress */
+};
+
+tr_stream *tr_stream_new(tr_kind kind, tr_source src, const tr_request_info *info, const char *client_model)
+{
+    tr_stream *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->kind = kind;
+    t->src = src;
+    if (info)
+        t->info = *info;
+    if (kind == TR_EMBEDDING)
+        t->info.stream = t->info.include_usage = false;
+    t->provider = src == TR_SRC_OLLAMA ? "ollama" : "openai";
+    t->model = strdup(client_model ? client_model : "");
+    char hex[25];
+    tr_make_id(hex);
+    snprintf(t->id, sizeof t->id, "%s%s", kind == TR_CHAT ? "chatcmpl-" : "cmpl-", hex);
+    t->created = (long long)time(NULL);
+    if (!t->model)
+        goto fail;
+    if (t->info.stream) {
+        buf_puts(&t->pre, "data: {\"id\":\"");
+        buf_puts(&t->pre, t->id);
+        buf_puts(&t->pre, kind == TR_CHAT ? "\",\"object\":\"chat.completion.chunk\",\"created\":"
+                                          : "\",\"object\":\"text_completion\",\"created\":");
+        tj_u64(&t->pre, (unsigned long long)t->created);
+        buf_puts(&t->pre, ",\"model\":");
+        buf_json_str(&t->pre, t->model, strlen(t->model));
+        buf_puts(&t->pre, ",\"choices\":[");
+        if (t->pre.oom)
+            goto fail;
+    }
+    return t;
+fail:
+    tr_stream_free(t);
+    return NULL;
+}
+
+void tr_stream_set_provider(tr_stream *t, const char *provider)
+{
+    if (provider)
+        t->provider = provider;
+}
+
+void tr_stream_free(tr_stream *t)
+{
+    if (!t)
+        return;
+    ndjson_free(t->nd);
+    sse_free(t->sse);
+    buf_free(&t->pre);
+    buf_free(&t->body);
+    buf_free(&t->content);
+    buf_free(&t->reasoning);
+    buf_free(&t->tools);
+    buf_free(&t->tmp);
+    free(t->model);
+    free(t);
+}
+
+tr_stats *tr_stream_stats(tr_stream *t) { return &t->st; }
+
+/* Marks the stream failed; a streaming client gets one error event (and
+ * never [DONE]). in_band: the upstream itself reported the error. */
+static int fail(tr_stream *t, const char *msg, size_t len, bool in_band)
+{
+    if (t->st.failed)
+        return -1;
+    t->st.failed = true;
+    t->st.error_status = 500;
+    tr_copy(t->st.error, sizeof t->st.error, msg, len);
+    t->st.error_class = tr_exception_class(t->provider, in_band ? 500 : 0);
+    if (t->info.stream && t->out && !t->error_sent) {
+        tr_error e;
+        memset(&e, 0, sizeof e);
+        e.status = 500;
+        memcpy(e.message, t->st.error, sizeof t->st.error);
+        snprintf(e.type, sizeof e.type, "api_error");
+        snprintf(e.code, sizeof e.code, "500");
+        buf_puts(t->out, "data: ");
+        tr_error_body(&e, t->out);
+        buf_puts(t->out, "\n\n");
+        t->error_sent = true;
+    }
+    return -1;
+}
+
+static int fail_str(tr_stream *t, const char *msg, bool in_band) { return fail(t, msg, strlen(msg), in_band); }
+
+/* ---- Ollama native ------------------------------------------------------ */
+
+static const char *str_of(const json_t *v, size_t *n)
+{
+    if (json_is_string(v)) {
+        *n = json_string_length(v);
+        return json_string_value(v);
+    }
+    *n = 0;
+    return "";
+}
+
+static int64_t i64_of(const json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    if (json_is_integer(v))
+        return (int64_t)json_integer_value(v);
+    if (json_is_real(v))
+        return (int64_t)json_real_value(v);
+    return 0;
+}
+
+/* Native tool calls -> OpenAI tool_calls elements appended to b. */
+static void write_tool_calls(tr_stream *t, const json_t *tcs, buf *b, bool need_comma)
+{
+    for (size_t i = 0; i < json_array_size(tcs); i++) {
+        json_t *tc = json_array_get(tcs, i);
+        json_t *fn = json_object_get(tc, "function");
+        size_t nlen;
+        const char *name = str_of(json_object_get(fn, "name"), &nlen);
+        json_t *args = json_object_get(fn, "arguments");
+        if (i || need_comma)
+            buf_putc(b, ',');
+        buf_puts(b, "{\"index\":");
+        tj_u64(b, t->ntools++);
+        buf_puts(b, ",\"id\":");
+        json_t *id = json_object_get(tc, "id");
+        if (json_is_string(id)) {
+            buf_json_str(b, json_string_value(id), json_string_length(id));
+        } else {
+            char hex[25];
+            tr_make_id(hex);
+            buf_printf(b, "\"call_%.8s\"", hex);
+        }
+        buf_puts(b, ",\"type\":\"function\",\"function\":{\"name\":");
+        buf_json_str(b, name, nlen);
+        buf_puts(b, ",\"arguments\":");
+        buf_reset(&t->tmp);
+        if (json_is_string(args))
+            buf_append(&t->tmp, json_string_value(args), json_string_length(args));
+        else if (args && !json_is_null(args))
+            tj_dump(&t->tmp, args);
+        else
+            buf_puts(&t->tmp, "{}");
+        buf_json_str(b, t->tmp.data, t->tmp.len);
+        buf_puts(b, "}}");
+        t->st.completion_tokens_estimate +=
+            tr_count_tokens_estimate(name, nlen) + tr_count_tokens_estimate(t->tmp.data, t->tmp.len);
+    }
+}
+
+static const char *finish_reason(tr_stream *t, const char *done_reason)
+{
+    if (!strcmp(done_reason, "length"))
+        return "length";
+    return t->ntools ? "tool_calls" : "stop";
+}
+
+static void write_usage_obj(tr_stream *t, buf *b)
+{
+    uint64_t p = t->st.have_usage ? t->st.prompt_tokens : t->info.prompt_tokens_estimate;
+    uint64_t c = t->st.have_usage ? t->st.completion_tokens : t->st.completion_tokens_estimate;
+    buf_puts(b, "{\"prompt_tokens\":");
+    tj_u64(b, p);
+    if (t->kind != TR_EMBEDDING) {
+        buf_puts(b, ",\"completion_tokens\":");
+        tj_u64(b, c);
+    }
+    buf_puts(b, ",\"total_tokens\":");
+    tj_u64(b, p + (t->kind != TR_EMBEDDING ? c : 0));
+    buf_putc(b, '}');
+}
+
+/* The streaming tail: finish chunk, optional usage chunk, [DONE]. */
+static void stream_end(tr_stream *t, buf *out)
+{
+    if (t->kind == TR_CHAT) {
+        if (!t->role_sent) { /* clients need a role somewhere */
+            buf_append(out, t->pre.data, t->pre.len);
+            buf_puts(out, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n");
+            t->role_sent = true;
+        }
+        buf_append(out, t->pre.data, t->pre.len);
+        buf_puts(out, "{\"index\":0,\"delta\":{},\"finish_reason\":\"");
+    } else {
+        buf_append(out, t->pre.data, t->pre.len);
+        buf_puts(out, "{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"");
+    }
+    buf_puts(out, t->st.finish_reason);
+    buf_puts(out, "\"}]}\n\n");
+    if (t->info.include_usage) {
+        buf_append(out, t->pre.data, t->pre.len);
+        buf_puts(out, "],\"usage\":");
+        write_usage_obj(t, out);
+        buf_puts(out, "}\n\n");
+    }
+    buf_puts(out, "data: [DONE]\n\n");
+}
+
+static void ollama_done(tr_stream *t, const json_t *j)
+{
+    t->st.done = true;
+    t->st.total_ns = i64_of(j, "total_duration");
+    t->st.load_ns = i64_of(j, "load_duration");
+    t->st.prompt_eval_ns = i64_of(j, "prompt_eval_duration");
+    t->st.eval_ns = i64_of(j, "eval_duration");
+    /* Zero counts are omitted by Ollama (omitempty): either one present
+     * means the backend counted. eval_count includes the end-of-sequence
+     * token; it is reported as-is, as Ollama's /v1 layer and LiteLLM do. */
+    json_t *pc = json_object_get(j, "prompt_eval_count"), *ec = json_object_get(j, "eval_count");
+    if (json_is_integer(pc) || json_is_integer(ec)) {
+        t->st.have_usage = true;
+        t->st.prompt_tokens = json_is_integer(pc) && json_integer_value(pc) > 0 ? (uint64_t)json_integer_value(pc) : 0;
+        t->st.completion_tokens = json_is_integer(ec) && json_integer_value(ec) > 0 ? (uint64_t)json_integer_value(ec) : 0;
+    }
+    size_t n;
+    const char *dr = str_of(json_object_get(j, "done_reason"), &n);
+    snprintf(t->st.finish_reason, sizeof t->st.finish_reason, "%s", finish_reason(t, dr));
+}
+
+static int ollama_line(void *ud, const char *line, size_t len)
+{
+    tr_stream *t = ud;
+    if (t->st.done || t->st.failed)
+        return 1;
+    json_t *j = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return fail_str(t, "malformed line from the upstream (not a JSON object)", false);
+    }
+    json_t *err = json_object_get(j, "error");
+    if (err && !json_is_null(err)) {
+        char msg[256];
+        tr_error_message(err, msg, sizeof msg);
+        json_decref(j);
+        return fail_str(t, msg, true);
+    }
+    size_t clen, rlen;
+    const char *c, *r;
+    json_t *tcs = NULL;
+    if (t->kind == TR_CHAT) {
+        json_t *m = json_object_get(j, "message");
+        c = str_of(json_object_get(m, "content"), &clen);
+        r = str_of(json_object_get(m, "thinking"), &rlen);
+        tcs = json_object_get(m, "tool_calls");
+        if (!json_is_array(tcs) || !json_array_size(tcs))
+            tcs = NULL;
+    } else {
+        c = str_of(json_object_get(j, "response"), &clen);
+        r = str_of(json_object_get(j, "thinking"), &rlen);
+    }
+    bool done = json_is_true(json_object_get(j, "done"));
+    if (!done && !json_is_false(json_object_get(j, "done"))) {
+        json_decref(j);
+        return fail_str(t, "malformed line from the upstream (no \"done\" field)", false);
+    }
+    if (clen || rlen || tcs) {
+        if (!t->tok_seen)
+            t->tok_seen = t->st.first_token = true;
+        t->st.completion_tokens_estimate += tr_count_tokens_estimate(c, clen) + tr_count_tokens_estimate(r, rlen);
+    }
+    buf *out = t->out;
+    if (t->info.stream) {
+        if (t->kind == TR_CHAT && (clen || rlen || tcs)) {
+            buf_append(out, t->pre.data, t->pre.len);
+            buf_puts(out, t->role_sent ? "{\"index\":0,\"delta\":{\"content\":"
+                                       : "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":");
+            t->role_sent = true;
+            buf_json_str(out, c, clen);
+            if (rlen) {
+                buf_puts(out, ",\"reasoning_content\":");
+                buf_json_str(out, r, rlen);
+            }
+            if (tcs) {
+                buf_puts(out, ",\"tool_calls\":[");
+                write_tool_calls(t, tcs, out, false);
+                buf_putc(out, ']');
+            }
+            buf_puts(out, "},\"finish_reason\":null}]}\n\n");
+        } else if (t->kind == TR_COMPLETION && clen) {
+            buf_append(out, t->pre.data, t->pre.len);
+            buf_puts(out, "{\"index\":0,\"text\":");
+            buf_json_str(out, c, clen);
+            buf_puts(out, ",\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+        }
+    } else {
+        buf_append(&t->content, c, clen);
+        buf_append(&t->reasoning, r, rlen);
+        if (tcs)
+            write_tool_calls(t, tcs, &t->tools, t->tools.len > 0);
+    }
+    if (done) {
+        ollama_done(t, j);
+        if (t->info.stream)
+            stream_end(t, out);
+    }
+    json_decref(j);
+    return done ? 1 : 0;
+}
+
+/* Non-streaming Ollama chat/generate: the OpenAI object. */
+static void ollama_object(tr_stream *t, buf *out)
+{
+    buf_puts(out, "{\"id\":\"");
+    buf_puts(out, t->id);
+    buf_puts(out, t->kind == TR_CHAT ? "\",\"object\":\"chat.completion\",\"created\":"
+                                     : "\",\"object\":\"text_completion\",\"created\":");
+    tj_u64(out, (unsigned long long)t->created);
+    buf_puts(out, ",\"model\":");
+    buf_json_str(out, t->model, strlen(t->model));
+    if (t->kind == TR_CHAT) {
+        buf_puts(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+        if (!t->content.len && t->ntools)
+            buf_puts(out, "null");
+        else
+            buf_json_str(out, t->content.data ? t->content.data : "", t->content.len);
+        if (t->reasoning.len) {
+            buf_puts(out, ",\"reasoning_content\":");
+            buf_json_str(out, t->reasoning.data, t->reasoning.len);
+        }
+        if (t->ntools) {
+            buf_puts(out, ",\"tool_calls\":[");
+            buf_append(out, t->tools.data, t->tools.len);
+            buf_putc(out, ']');
+        }
+        buf_puts(out, "},\"finish_reason\":\"");
+    } else {
+        buf_puts(out, ",\"choices\":[{\"index\":0,\"text\":");
+        buf_json_str(out, t->content.data ? t->content.data : "", t->content.len);
+        buf_puts(out, ",\"logprobs\":null,\"finish_reason\":\"");
+    }
+    buf_puts(out, t->st.finish_reason);
+    buf_puts(out, "\"}],\"usage\":");
+    write_usage_obj(t, out);
+    buf_putc(out, '}');
+}
+
+/* ---- embeddings (Ollama /api/embed) ------------------------------------- */
+
+static void put_base64(buf *b, const unsigned char *p, size_t n)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        char q[4] = {tbl[(v >> 18) & 63], tbl[(v >> 12) & 63], i + 1 < n ? tbl[(v >> 6) & 63] : '=',
+                     i + 2 < n ? tbl[v & 63] : '='};
+        buf_append(b, q, 4);
+    }
+    buf_putc(b, '"');
+}
+
+typedef struct {
+    tr_stream *t;
+    buf *out;
+    const json_t *vecs;
+} embed_ctx;
+
+static void embed_elem(void *ud, size_t i, tj_span s)
+{
+    embed_ctx *e = ud;
+    if (i)
+        buf_putc(e->out, ',');
+    buf_puts(e->out, "{\"object\":\"embedding\",\"index\":");
+    tj_u64(e->out, i);
+    buf_puts(e->out, ",\"embedding\":");
+    if (e->t->info.embed_base64) {
+        /* OpenAI's base64 form: little-endian float32 bytes. */
+        json_t *v = json_array_get(e->vecs, i);
+        size_t n = json_array_size(v);
+        buf *tmp = &e->t->tmp;
+        buf_reset(tmp);
+        for (size_t k = 0; k < n; k++) {
+            float f = (float)json_number_value(json_array_get(v, k));
+            unsigned char le[4];
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            le[0] = (unsigned char)u;
+            le[1] = (unsigned char)(u >> 8);
+            le[2] = (unsigned char)(u >> 16);
+            le[3] = (unsigned char)(u >> 24);
+            buf_append(tmp, le, 4);
+        }
+        put_base64(e->out, (const unsigned char *)(tmp->data ? tmp->data : ""), tmp->len);
+    } else {
+        buf_append(e->out, s.p, s.n); /* the upstream's own digits */
+    }
+    buf_putc(e->out, '}');
+}
+
+static int ollama_embed_finish(tr_stream *t, buf *out)
+{
+    json_t *j = json_loadb(t->body.data ? t->body.data : "", t->body.len, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return fail_str(t, "malformed embedding response from the upstream", false);
+    }
+    json_t *err = json_object_get(j, "error");
+    if (err && !json_is_null(err)) {
+        char msg[256];
+        tr_error_message(err, msg, sizeof msg);
+        json_decref(j);
+        return fail_str(t, msg, true);
+    }
+    json_t *vecs = json_object_get(j, "embeddings");
+    bool ok = json_is_array(vecs);
+    for (size_t i = 0; ok && i < json_array_size(vecs); i++) {
+        json_t *v = json_array_get(vecs, i);
+        ok = json_is_array(v);
+        for (size_t k = 0; ok && k < json_array_size(v); k++)
+            ok = json_is_number(json_array_get(v, k));
+    }
+    tj_span span;
+    if (!ok || !tj_find(t->body.data, t->body.data + t->body.len, "embeddings", &span, NULL)) {
+        json_decref(j);
+        return fail_str(t, "malformed embedding response from the upstream (no embeddings array)", false);
+    }
+    t->st.done = true;
+    t->st.total_ns = i64_of(j, "total_duration");
+    t->st.load_ns = i64_of(j, "load_duration");
+    json_t *pc = json_object_get(j, "prompt_eval_count");
+    if (json_is_integer(pc)) {
+        t->st.have_usage = true;
+        t->st.prompt_tokens = json_integer_value(pc) > 0 ? (uint64_t)json_integer_value(pc) : 0;
+    }
+    buf_puts(out, "{\"object\":\"list\",\"data\":[");
+    embed_ctx e = {t, out, vecs};
+    tj_array_each(span.p, span.p + span.n, embed_elem, &e);
+    buf_puts(out, "],\"model\":");
+    buf_json_str(out, t->model, strlen(t->model));
+    buf_puts(out, ",\"usage\":");
+    write_usage_obj(t, out);
+    buf_putc(out, '}');
+    json_decref(j);
+    return 0;
+}
+
+/* ---- OpenAI-compatible passthrough -------------------------------------- */
+
+/* Notes tokens, finish reasons and usage of one OpenAI object. */
+static void openai_tap(tr_stream *t, const json_t *j)
+{
+    json_t *choices = json_object_get(j, "choices");
+    for (size_t i = 0; i < json_array_size(choices); i++) {
+        json_t *ch = json_array_get(choices, i);
+        json_t *d = json_object_get(ch, "delta");
+        if (!d)
+            d = json_object_get(ch, "message");
+        size_t clen = 0, rlen = 0, r2len = 0, tlen = 0;
+        const char *c = str_of(json_object_get(d, "content"), &clen);
+        const char *r = str_of(json_object_get(d, "reasoning_content"), &rlen);
+        const char *r2 = str_of(json_object_get(d, "reasoning"), &r2len);
+        const char *tx = str_of(json_object_get(ch, "text"), &tlen);
+        json_t *tcs = json_object_get(d, "tool_calls");
+        bool tool = json_is_array(tcs) && json_array_size(tcs);
+        if ((clen || rlen || r2len || tlen || tool) && !t->tok_seen)
+            t->tok_seen = t->st.first_token = true;
+        t->st.completion_tokens_estimate += tr_count_tokens_estimate(c, clen) + tr_count_tokens_estimate(r, rlen) +
+                                            tr_count_tokens_estimate(r2, r2len) + tr_count_tokens_estimate(tx, tlen);
+        for (size_t k = 0; tool && k < json_array_size(tcs); k++) {
+            size_t alen;
+            const char *a = str_of(json_object_get(json_object_get(json_array_get(tcs, k), "function"), "arguments"),
+                                   &alen);
+            t->st.completion_tokens_estimate += tr_count_tokens_estimate(a, alen);
+        }
+        size_t flen;
+        const char *f = str_of(json_object_get(ch, "finish_reason"), &flen);
+        if (flen) {
+            tr_copy(t->st.finish_reason, sizeof t->st.finish_reason, f, flen);
+            t->saw_finish = true;
+        }
+    }
+    json_t *u = json_object_get(j, "usage");
+    if (json_is_object(u)) {
+        json_t *p = json_object_get(u, "prompt_tokens"), *c = json_object_get(u, "completion_tokens");
+        if (json_is_integer(p) || json_is_integer(c)) {
+            t->st.have_usage = true;
+            t->st.prompt_tokens = json_is_integer(p) && json_integer_value(p) > 0 ? (uint64_t)json_integer_value(p) : 0;
+            t->st.completion_tokens =
+                json_is_integer(c) && json_integer_value(c) > 0 ? (uint64_t)json_integer_value(c) : 0;
+        }
+    }
+}
+
+/* Copies the object text with "model" replaced by the client's alias and,
+ * when drop_usage, the "usage" member removed. SSE forbids raw newlines in
+ * a data line; JSON allows them only as whitespace, so they become spaces. */
+static void splice(tr_stream *t, const char *s, size_t n, bool drop_usage, bool sse, buf *out)
+{
+    tj_span mv = {0}, um = {0}, uv;
+    bool has_model = tj_find(s, s + n, "model", &mv, NULL);
+    bool has_usage = drop_usage && tj_find(s, s + n, "usage", &uv, &um);
+    struct edit {
+        const char *p;
+        size_t n;
+        bool model;
+    } ed[2];
+    int ne = 0;
+    if (has_model)
+        ed[ne++] = (struct edit){mv.p, mv.n, true};
+    if (has_usage)
+        ed[ne++] = (struct edit){um.p, um.n, false};
+    if (ne == 2 && ed[1].p < ed[0].p) {
+        struct edit x = ed[0];
+        ed[0] = ed[1];
+        ed[1] = x;
+    }
+    size_t start = out->len;
+    const char *p = s;
+    for (int i = 0; i < ne; i++) {
+        buf_append(out, p, (size_t)(ed[i].p - p));
+        if (ed[i].model)
+            buf_json_str(out, t->model, strlen(t->model));
+        p = ed[i].p + ed[i].n;
+    }
+    buf_append(out, p, (size_t)(s + n - p));
+    if (sse && !out->oom)
+        for (size_t i = start; i < out->len; i++)
+            if (out->data[i] == '\n' || out->data[i] == '\r')
+                out->data[i] = ' ';
+}
+
+static int openai_event(void *ud, const sse_event *ev)
+{
+    tr_stream *t = ud;
+    if (t->st.done || t->st.failed)
+        return 1;
+    if (ev->data_len == 6 && !memcmp(ev->data, "[DONE]", 6)) {
+        t->st.done = true;
+        buf_puts(t->out, "data: [DONE]\n\n");
+        return 1;
+    }
+    json_t *j = json_loadb(ev->data, ev->data_len, JSON_ALLOW_NUL, NULL);
+    bool is_error_event = ev->type_len == 5 && !memcmp(ev->type, "error", 5);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        if (is_error_event)
+            return fail_str(t, "the upstream sent an error event", true);
+        return fail_str(t, "malformed event from the upstream (not a JSON object)", false);
+    }
+    json_t *err = json_object_get(j, "error");
+    if ((err && !json_is_null(err)) || is_error_event) {
+        char msg[256];
+        tr_error_message(err ? err : j, msg, sizeof msg);
+        json_decref(j);
+        return fail_str(t, msg, true);
+    }
+    openai_tap(t, j);
+    json_t *choices = json_object_get(j, "choices");
+    bool usage_only = json_is_array(choices) && !json_array_size(choices) && json_is_object(json_object_get(j, "usage"));
+    json_decref(j);
+    if (!t->info.include_usage && usage_only)
+        return 0; /* the gateway asked for it, the client did not */
+    buf_puts(t->out, "data: ");
+    splice(t, ev->data, ev->data_len, !t->info.include_usage, true, t->out);
+    buf_puts(t->out, "\n\n");
+    return 0;
+}
+
+static int openai_body_finish(tr_stream *t, buf *out)
+{
+    const char *s = t->body.data ? t->body.data : "";
+    json_t *j = json_loadb(s, t->body.len, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return fail_str(t, "malformed response from the upstream (not a JSON object)", false);
+    }
+    json_t *err = json_object_get(j, "error");
+    if (err && !json_is_null(err)) {
+        char msg[256];
+        tr_error_message(err, msg, sizeof msg);
+        json_decref(j);
+        return fail_str(t, msg, true);
+    }
+    openai_tap(t, j);
+    json_decref(j);
+    t->st.done = true;
+    splice(t, s, t->body.len, false, false, out);
+    return 0;
+}
+
+/* ---- feed / finish ------------------------------------------------------ */
+
+static bool streams_lines(const tr_stream *t)
+{
+    return t->src == TR_SRC_OLLAMA && t->kind != TR_EMBEDDING;
+}
+
+int tr_stream_feed(tr_stream *t, const char *data, size_t len, buf *out)
+{
+    if (t->st.failed)
+        return -1;
+    if (t->st.done || !len)
+        return 0;
+    t->out = out;
+    int rc = 0;
+    if (streams_lines(t)) {
+        if (!t->nd && !(t->nd = ndjson_new(t->info.stream ? MAX_STREAM_LINE : MAX_BODY, ollama_line, t)))
+            rc = fail_str(t, "out of memory", false);
+        else if (ndjson_feed(t->nd, data, len) == NDJSON_E_TOO_LONG)
+            rc = fail_str(t, "line from the upstream is too long", false);
+    } else if (t->src == TR_SRC_OPENAI && t->info.stream) {
+        if (!t->sse && !(t->sse = sse_new(MAX_STREAM_LINE, openai_event, t)))
+            rc = fail_str(t, "out of memory", false);
+        else if (sse_feed(t->sse, data, len) == SSE_E_TOO_BIG)
+            rc = fail_str(t, "event from the upstream is too big", false);
+    } else {
+        if (t->body.len + len > MAX_BODY)
+            rc = fail_str(t, "response from the upstream is too big", false);
+        else
+            buf_append(&t->body, data, len);
+        if (t->body.oom)
+            rc = fail_str(t, "out of memory", false);
+    }
+    t->out = NULL;
+    return t->st.failed ? -1 : rc;
+}
+
+static int finish_failed(tr_stream *t, buf *out)
+{
+    if (!t->info.stream) {
+        tr_error e;
+        memset(&e, 0, sizeof e);
+        e.status = t->st.error_status ? t->st.error_status : 500;
+        memcpy(e.message, t->st.error, sizeof t->st.error);
+        snprintf(e.code, sizeof e.code, "%d", e.status);
+        tr_error_body(&e, out);
+    }
+    return -1;
+}
+
+int tr_stream_finish(tr_stream *t, buf *out)
+{
+    t->out = out;
+    if (!t->st.failed && !t->st.done) {
+        if (streams_lines(t)) {
+            const char *line;
+            size_t n;
+            if (t->nd && ndjson_finish(t->nd, &line, &n) == 1)
+                (void)ollama_line(t, line, n);
+        } else if (t->src == TR_SRC_OPENAI && t->info.stream) {
+            if (t->sse)
+                (void)sse_finish(t->sse);
+            /* Tolerate servers that end after the finish (and usage) chunk
+             * without "data: [DONE]"; Ollama's /v1 ends a failed stream
+             * without a finish chunk, which stays a failure. */
+            if (!t->st.done && !t->st.failed && t->saw_finish) {
+                t->st.done = true;
+                buf_puts(out, "data: [DONE]\n\n");
+            }
+        } else if (t->kind == TR_EMBEDDING && t->src == TR_SRC_OLLAMA) {
+            (void)ollama_embed_finish(t, out);
+        } else {
+            (void)openai_body_finish(t, out);
+        }
+        if (!t->st.done && !t->st.failed)
+            fail_str(t, "the upstream ended the response before its final chunk", false);
+        if (!t->st.failed && !t->info.stream && streams_lines(t))
+            ollama_object(t, out);
+    }
+    if (t->st.failed) {
+        int rc = finish_failed(t, out);
+        t->out = NULL;
+        return rc;
+    }
+    t->out = NULL;
+    if (out->oom)
+        return -1;
+    return 0;
+}
