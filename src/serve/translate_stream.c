@@ -42,6 +42,7 @@ struct tr_stream {
     bool tok_seen;   /* the first non-empty token was seen */
     bool saw_finish; /* OpenAI: a finish_reason came */
     bool error_sent;
+    bool object_sent; /* non-streaming: the response object went out */
     buf *out; /* output of the feed in progress */
 };
 
@@ -700,8 +701,10 @@ int tr_stream_finish(tr_stream *t, buf *out)
         }
         if (!t->st.done && !t->st.failed)
             fail_str(t, "the upstream ended the response before its final chunk", false);
-        if (!t->st.failed && !t->info.stream && streams_lines(t))
-            ollama_object(t, out);
+    }
+    if (!t->st.failed && !t->info.stream && streams_lines(t) && !t->object_sent) {
+        ollama_object(t, out);
+        t->object_sent = true;
     }
     if (t->st.failed) {
         int rc = finish_failed(t, out);

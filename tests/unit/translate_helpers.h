@@ -18,12 +18,15 @@ static inline void normalize(const char *in, buf *out)
     const char *p = in;
     while (*p) {
         if (!strncmp(p, "chatcmpl-", 9) || !strncmp(p, "cmpl-", 5)) {
-            size_t k = p[0] == 'c' && p[1] == 'h' ? 9 : 5;
+            size_t k = p[0] == 'c' && p[1] == 'h' ? 9 : 5, h = 0;
             buf_append(out, p, k);
             p += k;
-            while (isxdigit((unsigned char)*p))
-                p++;
-            buf_puts(out, "ID");
+            while (isxdigit((unsigned char)p[h]))
+                h++;
+            if (h == 24) { /* ours; upstream ids are kept */
+                p += h;
+                buf_puts(out, "ID");
+            }
         } else if (!strncmp(p, "\"created\":", 10)) {
             buf_puts(out, "\"created\":0");
             p += 10;
