@@ -43,7 +43,7 @@ void ndjson_reset(ndjson *p)
 
 static int emit(ndjson *p, const char *s, size_t n)
 {
-    if (n && s[n - 1] == '\r')
+    while (n && s[n - 1] == '\r')
         n--;
     if (n == 0 || !p->cb)
         return 0;

@@ -2,7 +2,7 @@
  * streaming format, application/x-ndjson).
  *
  * Feed body bytes in any split; the callback runs once per complete line,
- * without the "\n" (and without a "\r" before it). Blank lines are skipped.
+ * without the "\n" (and without any "\r" before it). Blank lines are skipped.
  * The splitter does not parse JSON: that is the caller's job.
  *
  * Memory: one buffer per splitter, reused, holds only a line that is split

@@ -150,7 +150,6 @@ int sse_feed(sse_parser *p, const char *data, size_t len)
                 return p->err;
             }
             buf_append(&p->line, data + i, len - i);
-            p->pending = true;
             break;
         }
         int rc;
@@ -196,7 +195,8 @@ int sse_finish(sse_parser *p)
 {
     if (p->err)
         return p->err;
-    bool truncated = p->pending || p->line.len > 0;
+    /* A trailing partial comment line is not part of any event. */
+    bool truncated = p->pending || (p->line.len > 0 && p->line.data[0] != ':');
     buf_reset(&p->line);
     buf_reset(&p->data);
     buf_reset(&p->type);
