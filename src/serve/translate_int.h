@@ -28,6 +28,14 @@ typedef struct {
  * the value's span; member spans the member plus one separating comma, i.e.
  * what to cut to remove it. Returns false when absent or not an object. */
 bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj_span *member);
+/* One pass over the object text [obj, end): vals[i] gets the value span of
+ * keys[i] (p NULL when absent). Checks the member structure and that only
+ * whitespace follows the closing brace; nested values are only skipped. */
+bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t nkeys, tj_span *vals);
+/* Decodes the JSON string literal lit (with its quotes) into out, checking
+ * it the way jansson does (escapes, control characters, UTF-8, surrogate
+ * pairs). Returns false when lit is not a valid string literal. */
+bool tj_string(tj_span lit, buf *out);
 /* Given the text of a JSON array, calls back with each element's span. */
 typedef void (*tj_elem_cb)(void *ud, size_t index, tj_span elem);
 bool tj_array_each(const char *arr, const char *end, tj_elem_cb cb, void *ud);

@@ -175,6 +175,191 @@ bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj
     return false;
 }
 
+bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t nkeys, tj_span *vals)
+{
+    for (size_t i = 0; i < nkeys; i++)
+        vals[i] = (tj_span){NULL, 0};
+    const char *p = ws(obj, end);
+    if (p >= end || *p != '{')
+        return false;
+    p = ws(p + 1, end);
+    if (p < end && *p == '}')
+        return ws(p + 1, end) == end;
+    while (p < end && *p == '"') {
+        const char *ks = p;
+        const char *ke = skip_string(p, end);
+        if (!ke)
+            return false;
+        p = ws(ke, end);
+        if (p >= end || *p != ':')
+            return false;
+        const char *vs = ws(p + 1, end);
+        const char *ve = skip_value(vs, end);
+        if (!ve || ve == vs)
+            return false;
+        size_t kl = (size_t)(ke - ks) - 2;
+        for (size_t i = 0; i < nkeys; i++) {
+            if (strlen(keys[i]) == kl && !memcmp(ks + 1, keys[i], kl)) {
+                if (vals[i].p)
+                    return false; /* duplicate key: let jansson decide */
+                vals[i] = (tj_span){vs, (size_t)(ve - vs)};
+            }
+        }
+        p = ws(ve, end);
+        if (p < end && *p == ',') {
+            p = ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}')
+            return ws(p + 1, end) == end;
+        return false;
+    }
+    return false;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+        return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+static long hex4(const char *p, const char *e)
+{
+    if (e - p < 4)
+        return -1;
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+static void put_utf8(buf *b, unsigned long cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    buf_append(b, u, n);
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, at most U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *e)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned long cp;
+    if (c < 0xC2 || c > 0xF4)
+        return 0;
+    if (c < 0xE0) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c < 0xF0) {
+        n = 3;
+        cp = c & 0x0F;
+    } else {
+        n = 4;
+        cp = c & 0x07;
+    }
+    if ((size_t)(e - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+bool tj_string(tj_span lit, buf *out)
+{
+    const char *p = lit.p, *e = lit.p + lit.n;
+    if (lit.n < 2 || *p != '"' || e[-1] != '"')
+        return false;
+    e--; /* the closing quote */
+    p++;
+    const char *run = p;
+    while (p < e) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c < 0x20)
+            return false;
+        if (c >= 0x80) {
+            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            if (!n)
+                return false;
+            p += n;
+            continue;
+        }
+        if (c != '\\') {
+            p++;
+            continue;
+        }
+        buf_append(out, run, (size_t)(p - run));
+        if (++p >= e)
+            return false;
+        switch (*p) {
+        case '"': buf_putc(out, '"'); break;
+        case '\\': buf_putc(out, '\\'); break;
+        case '/': buf_putc(out, '/'); break;
+        case 'b': buf_putc(out, '\b'); break;
+        case 'f': buf_putc(out, '\f'); break;
+        case 'n': buf_putc(out, '\n'); break;
+        case 'r': buf_putc(out, '\r'); break;
+        case 't': buf_putc(out, '\t'); break;
+        case 'u': {
+            long cp = hex4(p + 1, e);
+            if (cp < 0)
+                return false;
+            p += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return false; /* lone low surrogate */
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (e - p < 7 || p[1] != '\\' || p[2] != 'u')
+                    return false;
+                long lo = hex4(p + 3, e);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return false;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                p += 6;
+            }
+            put_utf8(out, (unsigned long)cp);
+            break;
+        }
+        default: return false;
+        }
+        p++;
+        run = p;
+    }
+    buf_append(out, run, (size_t)(p - run));
+    return !out->oom;
+}
+
 bool tj_array_each(const char *arr, const char *end, tj_elem_cb cb, void *ud)
 {
     const char *p = ws(arr, end);

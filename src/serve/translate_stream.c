@@ -37,6 +37,7 @@ struct tr_stream {
     buf reasoning; /* non-streaming Ollama: concatenated thinking */
     buf tools;     /* OpenAI tool_calls elements, comma-separated */
     buf tmp;
+    buf text; /* decoded token text on the fast path */
     size_t ntools;
     bool role_sent;  /* chat: the role went out in a delta */
     bool tok_seen;   /* the first non-empty token was seen */
@@ -101,6 +102,7 @@ void tr_stream_free(tr_stream *t)
     buf_free(&t->reasoning);
     buf_free(&t->tools);
     buf_free(&t->tmp);
+    buf_free(&t->text);
     free(t->model);
     free(t);
 }
@@ -264,42 +266,10 @@ static void ollama_done(tr_stream *t, const json_t *j)
     snprintf(t->st.finish_reason, sizeof t->st.finish_reason, "%s", finish_reason(t, dr));
 }
 
-static int ollama_line(void *ud, const char *line, size_t len)
+/* One token event (content c, reasoning r, tool calls tcs): note it and
+ * write the client chunk, or keep it for the non-streaming object. */
+static void ollama_token(tr_stream *t, const char *c, size_t clen, const char *r, size_t rlen, const json_t *tcs)
 {
-    tr_stream *t = ud;
-    if (t->st.done || t->st.failed)
-        return 1;
-    json_t *j = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return fail_str(t, "malformed line from the upstream (not a JSON object)", false);
-    }
-    json_t *err = json_object_get(j, "error");
-    if (err && !json_is_null(err)) {
-        char msg[256];
-        tr_error_message(err, msg, sizeof msg);
-        json_decref(j);
-        return fail_str(t, msg, true);
-    }
-    size_t clen, rlen;
-    const char *c, *r;
-    json_t *tcs = NULL;
-    if (t->kind == TR_CHAT) {
-        json_t *m = json_object_get(j, "message");
-        c = str_of(json_object_get(m, "content"), &clen);
-        r = str_of(json_object_get(m, "thinking"), &rlen);
-        tcs = json_object_get(m, "tool_calls");
-        if (!json_is_array(tcs) || !json_array_size(tcs))
-            tcs = NULL;
-    } else {
-        c = str_of(json_object_get(j, "response"), &clen);
-        r = str_of(json_object_get(j, "thinking"), &rlen);
-    }
-    bool done = json_is_true(json_object_get(j, "done"));
-    if (!done && !json_is_false(json_object_get(j, "done"))) {
-        json_decref(j);
-        return fail_str(t, "malformed line from the upstream (no \"done\" field)", false);
-    }
     if (clen || rlen || tcs) {
         if (!t->tok_seen)
             t->tok_seen = t->st.first_token = true;
@@ -335,10 +305,90 @@ static int ollama_line(void *ud, const char *line, size_t len)
         if (tcs)
             write_tool_calls(t, tcs, &t->tools, t->tools.len > 0);
     }
+}
+
+static bool span_is(tj_span v, const char *lit)
+{
+    size_t n = strlen(lit);
+    return v.p && v.n == n && !memcmp(v.p, lit, n);
+}
+
+/* The hot path: an ordinary token line ({"done":false}, text only, no
+ * error, thinking or tool calls) is handled by scanning the bytes instead
+ * of building a jansson tree, which costs most of the per-token time.
+ * The object structure and the text literal are checked as strictly as
+ * jansson would (escapes, control characters, UTF-8); fields the gateway
+ * does not use (model, created_at) are only skipped. Returns false to let
+ * the jansson path decide anything else. */
+static bool ollama_fast_line(tr_stream *t, const char *line, size_t len)
+{
+    static const char *const chat_keys[] = {"done", "error", "message"};
+    static const char *const gen_keys[] = {"done", "error", "response", "thinking", "tool_calls"};
+    static const char *const msg_keys[] = {"content", "thinking", "tool_calls"};
+    tj_span v[5], m[3], text;
+    if (t->kind == TR_CHAT) {
+        if (!tj_scan(line, line + len, chat_keys, 3, v) || !v[2].p ||
+            !tj_scan(v[2].p, v[2].p + v[2].n, msg_keys, 3, m) || m[1].p || m[2].p)
+            return false;
+        text = m[0];
+    } else {
+        if (!tj_scan(line, line + len, gen_keys, 5, v) || v[3].p || v[4].p)
+            return false;
+        text = v[2];
+    }
+    if (!span_is(v[0], "false") || v[1].p || !text.p)
+        return false;
+    buf_reset(&t->text);
+    if (!tj_string(text, &t->text))
+        return false;
+    ollama_token(t, t->text.data ? t->text.data : "", t->text.len, "", 0, NULL);
+    return true;
+}
+
+static int ollama_line(void *ud, const char *line, size_t len)
+{
+    tr_stream *t = ud;
+    if (t->st.done || t->st.failed)
+        return 1;
+    if (ollama_fast_line(t, line, len))
+        return 0;
+    json_t *j = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return fail_str(t, "malformed line from the upstream (not a JSON object)", false);
+    }
+    json_t *err = json_object_get(j, "error");
+    if (err && !json_is_null(err)) {
+        char msg[256];
+        tr_error_message(err, msg, sizeof msg);
+        json_decref(j);
+        return fail_str(t, msg, true);
+    }
+    size_t clen, rlen;
+    const char *c, *r;
+    json_t *tcs = NULL;
+    if (t->kind == TR_CHAT) {
+        json_t *m = json_object_get(j, "message");
+        c = str_of(json_object_get(m, "content"), &clen);
+        r = str_of(json_object_get(m, "thinking"), &rlen);
+        tcs = json_object_get(m, "tool_calls");
+    } else {
+        c = str_of(json_object_get(j, "response"), &clen);
+        r = str_of(json_object_get(j, "thinking"), &rlen);
+        tcs = json_object_get(j, "tool_calls");
+    }
+    if (!json_is_array(tcs) || !json_array_size(tcs))
+        tcs = NULL;
+    bool done = json_is_true(json_object_get(j, "done"));
+    if (!done && !json_is_false(json_object_get(j, "done"))) {
+        json_decref(j);
+        return fail_str(t, "malformed line from the upstream (no \"done\" field)", false);
+    }
+    ollama_token(t, c, clen, r, rlen, tcs);
     if (done) {
         ollama_done(t, j);
         if (t->info.stream)
-            stream_end(t, out);
+            stream_end(t, t->out);
     }
     json_decref(j);
     return done ? 1 : 0;

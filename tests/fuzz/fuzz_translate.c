@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "serve/translate.h"
+#include "serve/translate_int.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,6 +22,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned sel = data[0], seed = data[1];
     const char *s = (const char *)data + 2;
     size_t n = size - 2;
+    /* Differential: the fast path's string decoder against jansson's. */
+    if (n && s[0] == '"' && s[n - 1] == '"') {
+        buf d;
+        buf_init(&d);
+        bool ok = tj_string((tj_span){s, n}, &d);
+        json_t *j = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        if (ok != (j != NULL))
+            abort();
+        if (j && (json_string_length(j) != d.len || (d.len && memcmp(json_string_value(j), d.data, d.len))))
+            abort();
+        json_decref(j);
+        buf_free(&d);
+    }
     tr_kind kind = (tr_kind)(sel % 3);
     tr_source src = (sel >> 2) & 1 ? TR_SRC_OPENAI : TR_SRC_OLLAMA;
 

@@ -390,6 +390,42 @@ static void test_openai_non_stream(void **st)
     buf_free(&r.out);
 }
 
+
+/* Token lines take a byte-scanning fast path; escapes, surrogate pairs and
+ * UTF-8 must come out exactly as through jansson, and anything the fast
+ * path does not accept must still be judged by jansson. */
+static void test_fast_path_matches_jansson(void **st)
+{
+    (void)st;
+    const char *body =
+        "{\"model\":\"m\",\"created_at\":\"x\",\"message\":{\"role\":\"assistant\",\"content\":\"a\\n\\u003cb\\u003e "
+        "\\ud83d\\ude00 \xc3\xa9\\\"\\\\\\/\\t\"},\"done\":false}\n"
+        /* same text, but a key order and a duplicate-free layout the scanner must also handle */
+        "{ \"done\" : false , \"message\" : { \"content\" : \"!\" , \"role\" : \"assistant\" } }\n" LDONE;
+    check_all_splits(TR_CHAT, TR_SRC_OLLAMA, true, false, body,
+                     PRE "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"a\\n<b> \xf0\x9f\x98\x80 "
+                         "\xc3\xa9\\\"\\\\/\\t\"},\"finish_reason\":null}]}\n\n" PRE
+                         "{\"index\":0,\"delta\":{\"content\":\"!\"},\"finish_reason\":null}]}\n\n" CHUNK_STOP DONE,
+                     0);
+    static const char *const bad[] = {
+        "{\"message\":{\"content\":\"\x01\"},\"done\":false}\n",         /* raw control character */
+        "{\"message\":{\"content\":\"\\ud800\"},\"done\":false}\n",      /* lone surrogate */
+        "{\"message\":{\"content\":\"\xc3\x28\"},\"done\":false}\n",     /* invalid UTF-8 */
+        "{\"message\":{\"content\":\"\\x\"},\"done\":false}\n",          /* bad escape */
+        "{\"message\":{\"content\":\"ok\"},\"done\":false} x\n",         /* trailing bytes */
+        "{\"message\":{\"content\":\"ok\"},\"done\":false,}\n",          /* trailing comma */
+        "{\"message\":{\"content\":\"ok\"},\"done\":fals}\n",            /* not a boolean */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        result r;
+        run(TR_CHAT, TR_SRC_OLLAMA, true, false, false, bad[i], 0, 0, &r);
+        if (r.finish_rc != -1 || !r.st.failed)
+            fail_msg("accepted bad line %zu", i);
+        assert_null(strstr(r.out.data, "chat.completion.chunk"));
+        buf_free(&r.out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_openai_usage_null_stripped),
         cmocka_unit_test(test_openai_truncated_and_errors),
         cmocka_unit_test(test_openai_non_stream),
+        cmocka_unit_test(test_fast_path_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
