@@ -616,6 +616,91 @@ static void splice(tr_stream *t, const char *s, size_t n, bool drop_usage, bool 
                 out->data[i] = ' ';
 }
 
+/* Text of an optional string member: false if present and neither null nor
+ * a valid string literal. Adds its estimate; *nonempty when it has text. */
+static bool fast_text(tr_stream *t, tj_span v, bool *nonempty)
+{
+    if (!v.p || span_is(v, "null"))
+        return true;
+    buf_reset(&t->text);
+    if (!tj_string(v, &t->text))
+        return false;
+    if (t->text.len) {
+        *nonempty = true;
+        t->st.completion_tokens_estimate += tr_count_tokens_estimate(t->text.data, t->text.len);
+    }
+    return true;
+}
+
+typedef struct {
+    tr_stream *t;
+    bool ok;
+    bool token;
+} choice_ctx;
+
+static void fast_choice(void *ud, size_t i, tj_span el)
+{
+    static const char *const ch_keys[] = {"delta", "finish_reason", "text", "message"};
+    static const char *const d_keys[] = {"content", "reasoning_content", "reasoning", "tool_calls"};
+    choice_ctx *c = ud;
+    tj_span v[4], d[4];
+    (void)i;
+    if (!c->ok)
+        return;
+    if (!tj_scan(el.p, el.p + el.n, ch_keys, 4, v) || v[3].p) {
+        c->ok = false;
+        return;
+    }
+    if (v[0].p && (!tj_scan(v[0].p, v[0].p + v[0].n, d_keys, 4, d) || (d[3].p && !span_is(d[3], "null")))) {
+        c->ok = false;
+        return;
+    }
+    if (v[0].p)
+        c->ok = fast_text(c->t, d[0], &c->token) && fast_text(c->t, d[1], &c->token) &&
+                fast_text(c->t, d[2], &c->token);
+    c->ok = c->ok && fast_text(c->t, v[2], &c->token);
+    if (c->ok && v[1].p && !span_is(v[1], "null")) {
+        buf_reset(&c->t->text);
+        if (!tj_string(v[1], &c->t->text)) {
+            c->ok = false;
+            return;
+        }
+        if (c->t->text.len) {
+            tr_copy(c->t->st.finish_reason, sizeof c->t->st.finish_reason, c->t->text.data, c->t->text.len);
+            c->t->saw_finish = true;
+        }
+    }
+}
+
+/* The hot path for OpenAI-compatible chunks: text deltas with no usage
+ * numbers, errors or tool calls are tapped by scanning bytes (like the
+ * Ollama fast path). Returns false, having changed nothing, to let the
+ * jansson path handle the event. Stats are only committed on success. */
+static bool openai_fast_event(tr_stream *t, const sse_event *ev)
+{
+    static const char *const keys[] = {"error", "usage", "choices"};
+    tj_span v[3];
+    if (ev->type_len != 7 || memcmp(ev->type, "message", 7))
+        return false;
+    if (!tj_scan(ev->data, ev->data + ev->data_len, keys, 3, v) || (v[0].p && !span_is(v[0], "null")) ||
+        (v[1].p && !span_is(v[1], "null")) || !v[2].p)
+        return false;
+    tr_stats saved = t->st;
+    bool saved_finish = t->saw_finish;
+    choice_ctx c = {t, true, false};
+    if (!tj_array_each(v[2].p, v[2].p + v[2].n, fast_choice, &c) || !c.ok) {
+        t->st = saved;
+        t->saw_finish = saved_finish;
+        return false;
+    }
+    if (c.token && !t->tok_seen)
+        t->tok_seen = t->st.first_token = true;
+    buf_puts(t->out, "data: ");
+    splice(t, ev->data, ev->data_len, !t->info.include_usage, true, t->out);
+    buf_puts(t->out, "\n\n");
+    return true;
+}
+
 static int openai_event(void *ud, const sse_event *ev)
 {
     tr_stream *t = ud;
@@ -626,6 +711,8 @@ static int openai_event(void *ud, const sse_event *ev)
         buf_puts(t->out, "data: [DONE]\n\n");
         return 1;
     }
+    if (openai_fast_event(t, ev))
+        return 0;
     json_t *j = json_loadb(ev->data, ev->data_len, JSON_ALLOW_NUL, NULL);
     bool is_error_event = ev->type_len == 5 && !memcmp(ev->type, "error", 5);
     if (!json_is_object(j)) {
