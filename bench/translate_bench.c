@@ -13,6 +13,10 @@
 
 static const char LINE[] = "{\"model\":\"llama3.2\",\"created_at\":\"2026-08-21T18:00:00.116031Z\",\"message\":{\"role\":"
                            "\"assistant\",\"content\":\" sky\"},\"done\":false}\n";
+/* The same token with an empty "thinking" member: not taken by the fast
+ * path, so this measures the jansson path. */
+static const char SLOW_LINE[] = "{\"model\":\"llama3.2\",\"created_at\":\"2026-08-21T18:00:00.116031Z\",\"message\":"
+                                "{\"role\":\"assistant\",\"content\":\" sky\",\"thinking\":\"\"},\"done\":false}\n";
 static const char EVENT[] = "data: {\"id\":\"chatcmpl-271\",\"object\":\"chat.completion.chunk\",\"created\":1755800000,"
                             "\"model\":\"llama3.2\",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"index\":0,"
                             "\"delta\":{\"content\":\" sky\"},\"finish_reason\":null}]}\n\n";
@@ -109,6 +113,8 @@ int main(void)
 {
     printf("ollama ndjson line -> openai chunk (tr_stream_feed): %7.0f ns/token\n",
            MEDIAN3(stream_case(TR_SRC_OLLAMA, LINE, sizeof LINE - 1)));
+    printf("ollama ndjson line, jansson path (tr_stream_feed):   %7.0f ns/token\n",
+           MEDIAN3(stream_case(TR_SRC_OLLAMA, SLOW_LINE, sizeof SLOW_LINE - 1)));
     printf("openai sse event passthrough (tr_stream_feed):       %7.0f ns/event\n",
            MEDIAN3(stream_case(TR_SRC_OPENAI, EVENT, sizeof EVENT - 1)));
     printf("  of which json_loadb of the ndjson line:            %7.0f ns\n", MEDIAN3(parse_only()));
