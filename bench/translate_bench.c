@@ -13,10 +13,10 @@
 
 static const char LINE[] = "{\"model\":\"llama3.2\",\"created_at\":\"2026-08-21T18:00:00.116031Z\",\"message\":{\"role\":"
                            "\"assistant\",\"content\":\" sky\"},\"done\":false}\n";
-/* The same token with an empty "thinking" member: not taken by the fast
- * path, so this measures the jansson path. */
+/* The same token with an (empty) "tool_calls" member: not taken by the
+ * fast path, so this measures the jansson path. */
 static const char SLOW_LINE[] = "{\"model\":\"llama3.2\",\"created_at\":\"2026-08-21T18:00:00.116031Z\",\"message\":"
-                                "{\"role\":\"assistant\",\"content\":\" sky\",\"thinking\":\"\"},\"done\":false}\n";
+                                "{\"role\":\"assistant\",\"content\":\" sky\",\"tool_calls\":[]},\"done\":false}\n";
 static const char EVENT[] = "data: {\"id\":\"chatcmpl-271\",\"object\":\"chat.completion.chunk\",\"created\":1755800000,"
                             "\"model\":\"llama3.2\",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"index\":0,"
                             "\"delta\":{\"content\":\" sky\"},\"finish_reason\":null}]}\n\n";

@@ -86,7 +86,8 @@ typedef struct tr_stream tr_stream;
 tr_stream *tr_stream_new(tr_kind kind, tr_source src, const tr_request_info *info, const char *client_model);
 
 /* Addition: the provider name used for stats.error_class ("ollama" by
- * default for TR_SRC_OLLAMA, "openai" for TR_SRC_OPENAI). */
+ * default for TR_SRC_OLLAMA, "openai" for TR_SRC_OPENAI). Not copied: the
+ * string must outlive t (a config string does). */
 void tr_stream_set_provider(tr_stream *t, const char *provider);
 
 /* Feed upstream response body bytes (any split). Appends to out what must go

@@ -37,7 +37,8 @@ struct tr_stream {
     buf reasoning; /* non-streaming Ollama: concatenated thinking */
     buf tools;     /* OpenAI tool_calls elements, comma-separated */
     buf tmp;
-    buf text; /* decoded token text on the fast path */
+    buf text;  /* decoded token text on the fast path */
+    buf text2; /* decoded thinking text on the fast path */
     size_t ntools;
     bool role_sent;  /* chat: the role went out in a delta */
     bool tok_seen;   /* the first non-empty token was seen */
@@ -103,6 +104,7 @@ void tr_stream_free(tr_stream *t)
     buf_free(&t->tools);
     buf_free(&t->tmp);
     buf_free(&t->text);
+    buf_free(&t->text2);
     free(t->model);
     free(t);
 }
@@ -313,8 +315,8 @@ static bool span_is(tj_span v, const char *lit)
     return v.p && v.n == n && !memcmp(v.p, lit, n);
 }
 
-/* The hot path: an ordinary token line ({"done":false}, text only, no
- * error, thinking or tool calls) is handled by scanning the bytes instead
+/* The hot path: an ordinary token line ({"done":false}, content and/or
+ * thinking text, no error or tool calls) is handled by scanning the bytes instead
  * of building a jansson tree, which costs most of the per-token time.
  * The object structure and the text literal are checked as strictly as
  * jansson would (escapes, control characters, UTF-8); fields the gateway
@@ -325,23 +327,27 @@ static bool ollama_fast_line(tr_stream *t, const char *line, size_t len)
     static const char *const chat_keys[] = {"done", "error", "message"};
     static const char *const gen_keys[] = {"done", "error", "response", "thinking", "tool_calls"};
     static const char *const msg_keys[] = {"content", "thinking", "tool_calls"};
-    tj_span v[5], m[3], text;
+    tj_span v[5], m[3], text, think;
     if (t->kind == TR_CHAT) {
         if (!tj_scan(line, line + len, chat_keys, 3, v) || !v[2].p ||
-            !tj_scan(v[2].p, v[2].p + v[2].n, msg_keys, 3, m) || m[1].p || m[2].p)
+            !tj_scan(v[2].p, v[2].p + v[2].n, msg_keys, 3, m) || m[2].p)
             return false;
         text = m[0];
+        think = m[1];
     } else {
-        if (!tj_scan(line, line + len, gen_keys, 5, v) || v[3].p || v[4].p)
+        if (!tj_scan(line, line + len, gen_keys, 5, v) || v[4].p)
             return false;
         text = v[2];
+        think = v[3];
     }
     if (!span_is(v[0], "false") || v[1].p || !text.p)
         return false;
     buf_reset(&t->text);
-    if (!tj_string(text, &t->text))
+    buf_reset(&t->text2);
+    if (!tj_string(text, &t->text) || (think.p && !tj_string(think, &t->text2)))
         return false;
-    ollama_token(t, t->text.data ? t->text.data : "", t->text.len, "", 0, NULL);
+    ollama_token(t, t->text.data ? t->text.data : "", t->text.len, t->text2.data ? t->text2.data : "",
+                 t->text2.len, NULL);
     return true;
 }
 
