@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "parse/ndjson.h"
+#include "parse/sse.h"
 #include "serve/translate.h"
 #include "util/buf.h"
 
@@ -54,5 +56,55 @@ void tr_bad_request(tr_error *err, const char *param, const char *fmt, ...) __at
 /* Extracts the message of an upstream error JSON value: a string, or an
  * object's "message" (OpenAI), or the JSON text. */
 void tr_error_message(const json_t *error, char *dst, size_t cap);
+
+/* String value and its length ("" and 0 when v is not a string). */
+const char *tj_str_of(const json_t *v, size_t *n);
+/* The span's bytes equal lit. */
+bool tj_span_is(tj_span v, const char *lit);
+
+/* ---- the response stream, shared by translate_stream.c (core, Ollama
+ * native, embeddings) and translate_openai.c (OpenAI-compatible). */
+
+/* A streamed line is one token, but Ollama's final /api/generate line
+ * carries "context" (the prompt's token ids), so allow megabytes. Whole
+ * non-streaming bodies (embeddings) may be much larger. */
+#define MAX_STREAM_LINE (16u << 20)
+#define MAX_BODY (256u << 20)
+
+struct tr_stream {
+    tr_kind kind;
+    tr_source src;
+    tr_request_info info;
+    const char *provider;
+    tr_stats st;
+    char id[40];
+    long long created;
+    char *model;
+    ndjson *nd;
+    sse_parser *sse;
+    buf pre;       /* 'data: {"id":..,"object":..,"created":..,"model":..,"choices":[' */
+    buf body;      /* non-streaming bodies (OpenAI upstream, embeddings) */
+    buf content;   /* non-streaming Ollama: concatenated text */
+    buf reasoning; /* non-streaming Ollama: concatenated thinking */
+    buf tools;     /* OpenAI tool_calls elements, comma-separated */
+    buf tmp;
+    buf text;  /* decoded token text on the fast path */
+    buf text2; /* decoded thinking text on the fast path */
+    size_t ntools;
+    bool role_sent;  /* chat: the role went out in a delta */
+    bool tok_seen;   /* the first non-empty token was seen */
+    bool saw_finish; /* OpenAI: a finish_reason came */
+    bool error_sent;
+    bool object_sent; /* non-streaming: the response object went out */
+    buf *out; /* output of the feed in progress */
+};
+
+/* Marks the stream failed (in_band: the upstream reported it); a streaming
+ * client gets one error event. Returns -1. */
+int trs_fail(tr_stream *t, const char *msg, bool in_band);
+/* sse_event_cb for OpenAI-compatible streams (ud = tr_stream). */
+int trs_openai_event(void *ud, const sse_event *ev);
+/* A whole OpenAI-compatible body for a non-streaming client. */
+int trs_openai_body_finish(tr_stream *t, buf *out);
 
 #endif

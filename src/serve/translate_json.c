@@ -78,6 +78,22 @@ void tj_dump(buf *b, const json_t *v)
     }
 }
 
+const char *tj_str_of(const json_t *v, size_t *n)
+{
+    if (json_is_string(v)) {
+        *n = json_string_length(v);
+        return json_string_value(v);
+    }
+    *n = 0;
+    return "";
+}
+
+bool tj_span_is(tj_span v, const char *lit)
+{
+    size_t n = strlen(lit);
+    return v.p && v.n == n && !memcmp(v.p, lit, n);
+}
+
 static const char *ws(const char *p, const char *e)
 {
     while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))

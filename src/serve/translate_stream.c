@@ -1,52 +1,15 @@
-/* Upstream response body -> what the client sees, tapping stats on the way.
- *
- * Ollama native (NDJSON, or one object for stream:false) is translated to
- * OpenAI chunks on the fly; OpenAI-compatible SSE is passed through event by
- * event with "model" spliced in and the forced usage chunk removed when the
- * client did not ask for it. Per token this is one json_loadb of the
- * upstream line and a handful of buf appends (see docs/benchmarks.md). */
+/* Upstream response body -> what the client sees, tapping stats on the way:
+ * the stream object, Ollama native chat/generate (NDJSON, or one object for
+ * stream:false) translated to OpenAI chunks on the fly, Ollama embeddings,
+ * and feed/finish. OpenAI-compatible upstreams: translate_openai.c.
+ * Ordinary token lines are scanned, not parsed into a jansson tree (see
+ * ollama_fast_line and docs/benchmarks.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "parse/ndjson.h"
-#include "parse/sse.h"
 #include "serve/translate_int.h"
-
-/* A streamed line is one token, but Ollama's final /api/generate line
- * carries "context" (the prompt's token ids), so allow megabytes. Whole
- * non-streaming bodies (embeddings) may be much larger. */
-#define MAX_STREAM_LINE (16u << 20)
-#define MAX_BODY (256u << 20)
-
-struct tr_stream {
-    tr_kind kind;
-    tr_source src;
-    tr_request_info info;
-    const char *provider;
-    tr_stats st;
-    char id[40];
-    long long created;
-    char *model;
-    ndjson *nd;
-    sse_parser *sse;
-    buf pre;       /* 'data: {"id":..,"object":..,"created":..,"model":..,"choices":[' */
-    buf body;      /* non-streaming bodies (OpenAI upstream, embeddings) */
-    buf content;   /* non-streaming Ollama: concatenated text */
-    buf reasoning; /* non-streaming Ollama: concatenated thinking */
-    buf tools;     /* OpenAI tool_calls elements, comma-separated */
-    buf tmp;
-    buf text;  /* decoded token text on the fast path */
-    buf text2; /* decoded thinking text on the fast path */
-    size_t ntools;
-    bool role_sent;  /* chat: the role went out in a delta */
-    bool tok_seen;   /* the first non-empty token was seen */
-    bool saw_finish; /* OpenAI: a finish_reason came */
-    bool error_sent;
-    bool object_sent; /* non-streaming: the response object went out */
-    buf *out; /* output of the feed in progress */
-};
 
 tr_stream *tr_stream_new(tr_kind kind, tr_source src, const tr_request_info *info, const char *client_model)
 {
@@ -136,19 +99,9 @@ static int fail(tr_stream *t, const char *msg, size_t len, bool in_band)
     return -1;
 }
 
-static int fail_str(tr_stream *t, const char *msg, bool in_band) { return fail(t, msg, strlen(msg), in_band); }
+int trs_fail(tr_stream *t, const char *msg, bool in_band) { return fail(t, msg, strlen(msg), in_band); }
 
 /* ---- Ollama native ------------------------------------------------------ */
-
-static const char *str_of(const json_t *v, size_t *n)
-{
-    if (json_is_string(v)) {
-        *n = json_string_length(v);
-        return json_string_value(v);
-    }
-    *n = 0;
-    return "";
-}
 
 static int64_t i64_of(const json_t *o, const char *k)
 {
@@ -167,7 +120,7 @@ static void write_tool_calls(tr_stream *t, const json_t *tcs, buf *b, bool need_
         json_t *tc = json_array_get(tcs, i);
         json_t *fn = json_object_get(tc, "function");
         size_t nlen;
-        const char *name = str_of(json_object_get(fn, "name"), &nlen);
+        const char *name = tj_str_of(json_object_get(fn, "name"), &nlen);
         json_t *args = json_object_get(fn, "arguments");
         if (i || need_comma)
             buf_putc(b, ',');
@@ -264,7 +217,7 @@ static void ollama_done(tr_stream *t, const json_t *j)
         t->st.completion_tokens = json_is_integer(ec) && json_integer_value(ec) > 0 ? (uint64_t)json_integer_value(ec) : 0;
     }
     size_t n;
-    const char *dr = str_of(json_object_get(j, "done_reason"), &n);
+    const char *dr = tj_str_of(json_object_get(j, "done_reason"), &n);
     snprintf(t->st.finish_reason, sizeof t->st.finish_reason, "%s", finish_reason(t, dr));
 }
 
@@ -309,12 +262,6 @@ static void ollama_token(tr_stream *t, const char *c, size_t clen, const char *r
     }
 }
 
-static bool span_is(tj_span v, const char *lit)
-{
-    size_t n = strlen(lit);
-    return v.p && v.n == n && !memcmp(v.p, lit, n);
-}
-
 /* The hot path: an ordinary token line ({"done":false}, content and/or
  * thinking text, no error or tool calls) is handled by scanning the bytes instead
  * of building a jansson tree, which costs most of the per-token time.
@@ -340,7 +287,7 @@ static bool ollama_fast_line(tr_stream *t, const char *line, size_t len)
         text = v[2];
         think = v[3];
     }
-    if (!span_is(v[0], "false") || v[1].p || !text.p)
+    if (!tj_span_is(v[0], "false") || v[1].p || !text.p)
         return false;
     buf_reset(&t->text);
     buf_reset(&t->text2);
@@ -361,26 +308,26 @@ static int ollama_line(void *ud, const char *line, size_t len)
     json_t *j = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(j)) {
         json_decref(j);
-        return fail_str(t, "malformed line from the upstream (not a JSON object)", false);
+        return trs_fail(t, "malformed line from the upstream (not a JSON object)", false);
     }
     json_t *err = json_object_get(j, "error");
     if (err && !json_is_null(err)) {
         char msg[256];
         tr_error_message(err, msg, sizeof msg);
         json_decref(j);
-        return fail_str(t, msg, true);
+        return trs_fail(t, msg, true);
     }
     size_t clen, rlen;
     const char *c, *r;
     json_t *tcs = NULL;
     if (t->kind == TR_CHAT) {
         json_t *m = json_object_get(j, "message");
-        c = str_of(json_object_get(m, "content"), &clen);
-        r = str_of(json_object_get(m, "thinking"), &rlen);
+        c = tj_str_of(json_object_get(m, "content"), &clen);
+        r = tj_str_of(json_object_get(m, "thinking"), &rlen);
         tcs = json_object_get(m, "tool_calls");
     } else {
-        c = str_of(json_object_get(j, "response"), &clen);
-        r = str_of(json_object_get(j, "thinking"), &rlen);
+        c = tj_str_of(json_object_get(j, "response"), &clen);
+        r = tj_str_of(json_object_get(j, "thinking"), &rlen);
         tcs = json_object_get(j, "tool_calls");
     }
     if (!json_is_array(tcs) || !json_array_size(tcs))
@@ -388,7 +335,7 @@ static int ollama_line(void *ud, const char *line, size_t len)
     bool done = json_is_true(json_object_get(j, "done"));
     if (!done && !json_is_false(json_object_get(j, "done"))) {
         json_decref(j);
-        return fail_str(t, "malformed line from the upstream (no \"done\" field)", false);
+        return trs_fail(t, "malformed line from the upstream (no \"done\" field)", false);
     }
     ollama_token(t, c, clen, r, rlen, tcs);
     if (done) {
@@ -495,14 +442,14 @@ static int ollama_embed_finish(tr_stream *t, buf *out)
     json_t *j = json_loadb(t->body.data ? t->body.data : "", t->body.len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(j)) {
         json_decref(j);
-        return fail_str(t, "malformed embedding response from the upstream", false);
+        return trs_fail(t, "malformed embedding response from the upstream", false);
     }
     json_t *err = json_object_get(j, "error");
     if (err && !json_is_null(err)) {
         char msg[256];
         tr_error_message(err, msg, sizeof msg);
         json_decref(j);
-        return fail_str(t, msg, true);
+        return trs_fail(t, msg, true);
     }
     json_t *vecs = json_object_get(j, "embeddings");
     bool ok = json_is_array(vecs);
@@ -515,7 +462,7 @@ static int ollama_embed_finish(tr_stream *t, buf *out)
     tj_span span;
     if (!ok || !tj_find(t->body.data, t->body.data + t->body.len, "embeddings", &span, NULL)) {
         json_decref(j);
-        return fail_str(t, "malformed embedding response from the upstream (no embeddings array)", false);
+        return trs_fail(t, "malformed embedding response from the upstream (no embeddings array)", false);
     }
     t->st.done = true;
     t->st.total_ns = i64_of(j, "total_duration");
@@ -537,237 +484,6 @@ static int ollama_embed_finish(tr_stream *t, buf *out)
     return 0;
 }
 
-/* ---- OpenAI-compatible passthrough -------------------------------------- */
-
-/* Notes tokens, finish reasons and usage of one OpenAI object. */
-static void openai_tap(tr_stream *t, const json_t *j)
-{
-    json_t *choices = json_object_get(j, "choices");
-    for (size_t i = 0; i < json_array_size(choices); i++) {
-        json_t *ch = json_array_get(choices, i);
-        json_t *d = json_object_get(ch, "delta");
-        if (!d)
-            d = json_object_get(ch, "message");
-        size_t clen = 0, rlen = 0, r2len = 0, tlen = 0;
-        const char *c = str_of(json_object_get(d, "content"), &clen);
-        const char *r = str_of(json_object_get(d, "reasoning_content"), &rlen);
-        const char *r2 = str_of(json_object_get(d, "reasoning"), &r2len);
-        const char *tx = str_of(json_object_get(ch, "text"), &tlen);
-        json_t *tcs = json_object_get(d, "tool_calls");
-        bool tool = json_is_array(tcs) && json_array_size(tcs);
-        if ((clen || rlen || r2len || tlen || tool) && !t->tok_seen)
-            t->tok_seen = t->st.first_token = true;
-        t->st.completion_tokens_estimate += tr_count_tokens_estimate(c, clen) + tr_count_tokens_estimate(r, rlen) +
-                                            tr_count_tokens_estimate(r2, r2len) + tr_count_tokens_estimate(tx, tlen);
-        for (size_t k = 0; tool && k < json_array_size(tcs); k++) {
-            size_t alen;
-            const char *a = str_of(json_object_get(json_object_get(json_array_get(tcs, k), "function"), "arguments"),
-                                   &alen);
-            t->st.completion_tokens_estimate += tr_count_tokens_estimate(a, alen);
-        }
-        size_t flen;
-        const char *f = str_of(json_object_get(ch, "finish_reason"), &flen);
-        if (flen) {
-            tr_copy(t->st.finish_reason, sizeof t->st.finish_reason, f, flen);
-            t->saw_finish = true;
-        }
-    }
-    json_t *u = json_object_get(j, "usage");
-    if (json_is_object(u)) {
-        json_t *p = json_object_get(u, "prompt_tokens"), *c = json_object_get(u, "completion_tokens");
-        if (json_is_integer(p) || json_is_integer(c)) {
-            t->st.have_usage = true;
-            t->st.prompt_tokens = json_is_integer(p) && json_integer_value(p) > 0 ? (uint64_t)json_integer_value(p) : 0;
-            t->st.completion_tokens =
-                json_is_integer(c) && json_integer_value(c) > 0 ? (uint64_t)json_integer_value(c) : 0;
-        }
-    }
-}
-
-/* Copies the object text with "model" replaced by the client's alias and,
- * when drop_usage, the "usage" member removed. SSE forbids raw newlines in
- * a data line; JSON allows them only as whitespace, so they become spaces. */
-static void splice(tr_stream *t, const char *s, size_t n, bool drop_usage, bool sse, buf *out)
-{
-    tj_span mv = {0}, um = {0}, uv;
-    bool has_model = tj_find(s, s + n, "model", &mv, NULL);
-    bool has_usage = drop_usage && tj_find(s, s + n, "usage", &uv, &um);
-    struct edit {
-        const char *p;
-        size_t n;
-        bool model;
-    } ed[2];
-    int ne = 0;
-    if (has_model)
-        ed[ne++] = (struct edit){mv.p, mv.n, true};
-    if (has_usage)
-        ed[ne++] = (struct edit){um.p, um.n, false};
-    if (ne == 2 && ed[1].p < ed[0].p) {
-        struct edit x = ed[0];
-        ed[0] = ed[1];
-        ed[1] = x;
-    }
-    size_t start = out->len;
-    const char *p = s;
-    for (int i = 0; i < ne; i++) {
-        buf_append(out, p, (size_t)(ed[i].p - p));
-        if (ed[i].model)
-            buf_json_str(out, t->model, strlen(t->model));
-        p = ed[i].p + ed[i].n;
-    }
-    buf_append(out, p, (size_t)(s + n - p));
-    if (sse && !out->oom)
-        for (size_t i = start; i < out->len; i++)
-            if (out->data[i] == '\n' || out->data[i] == '\r')
-                out->data[i] = ' ';
-}
-
-/* Text of an optional string member: false if present and neither null nor
- * a valid string literal. Adds its estimate; *nonempty when it has text. */
-static bool fast_text(tr_stream *t, tj_span v, bool *nonempty)
-{
-    if (!v.p || span_is(v, "null"))
-        return true;
-    buf_reset(&t->text);
-    if (!tj_string(v, &t->text))
-        return false;
-    if (t->text.len) {
-        *nonempty = true;
-        t->st.completion_tokens_estimate += tr_count_tokens_estimate(t->text.data, t->text.len);
-    }
-    return true;
-}
-
-typedef struct {
-    tr_stream *t;
-    bool ok;
-    bool token;
-} choice_ctx;
-
-static void fast_choice(void *ud, size_t i, tj_span el)
-{
-    static const char *const ch_keys[] = {"delta", "finish_reason", "text", "message"};
-    static const char *const d_keys[] = {"content", "reasoning_content", "reasoning", "tool_calls"};
-    choice_ctx *c = ud;
-    tj_span v[4], d[4];
-    (void)i;
-    if (!c->ok)
-        return;
-    if (!tj_scan(el.p, el.p + el.n, ch_keys, 4, v) || v[3].p) {
-        c->ok = false;
-        return;
-    }
-    if (v[0].p && (!tj_scan(v[0].p, v[0].p + v[0].n, d_keys, 4, d) || (d[3].p && !span_is(d[3], "null")))) {
-        c->ok = false;
-        return;
-    }
-    if (v[0].p)
-        c->ok = fast_text(c->t, d[0], &c->token) && fast_text(c->t, d[1], &c->token) &&
-                fast_text(c->t, d[2], &c->token);
-    c->ok = c->ok && fast_text(c->t, v[2], &c->token);
-    if (c->ok && v[1].p && !span_is(v[1], "null")) {
-        buf_reset(&c->t->text);
-        if (!tj_string(v[1], &c->t->text)) {
-            c->ok = false;
-            return;
-        }
-        if (c->t->text.len) {
-            tr_copy(c->t->st.finish_reason, sizeof c->t->st.finish_reason, c->t->text.data, c->t->text.len);
-            c->t->saw_finish = true;
-        }
-    }
-}
-
-/* The hot path for OpenAI-compatible chunks: text deltas with no usage
- * numbers, errors or tool calls are tapped by scanning bytes (like the
- * Ollama fast path). Returns false, having changed nothing, to let the
- * jansson path handle the event. Stats are only committed on success. */
-static bool openai_fast_event(tr_stream *t, const sse_event *ev)
-{
-    static const char *const keys[] = {"error", "usage", "choices"};
-    tj_span v[3];
-    if (ev->type_len != 7 || memcmp(ev->type, "message", 7))
-        return false;
-    if (!tj_scan(ev->data, ev->data + ev->data_len, keys, 3, v) || (v[0].p && !span_is(v[0], "null")) ||
-        (v[1].p && !span_is(v[1], "null")) || !v[2].p)
-        return false;
-    tr_stats saved = t->st;
-    bool saved_finish = t->saw_finish;
-    choice_ctx c = {t, true, false};
-    if (!tj_array_each(v[2].p, v[2].p + v[2].n, fast_choice, &c) || !c.ok) {
-        t->st = saved;
-        t->saw_finish = saved_finish;
-        return false;
-    }
-    if (c.token && !t->tok_seen)
-        t->tok_seen = t->st.first_token = true;
-    buf_puts(t->out, "data: ");
-    splice(t, ev->data, ev->data_len, !t->info.include_usage, true, t->out);
-    buf_puts(t->out, "\n\n");
-    return true;
-}
-
-static int openai_event(void *ud, const sse_event *ev)
-{
-    tr_stream *t = ud;
-    if (t->st.done || t->st.failed)
-        return 1;
-    if (ev->data_len == 6 && !memcmp(ev->data, "[DONE]", 6)) {
-        t->st.done = true;
-        buf_puts(t->out, "data: [DONE]\n\n");
-        return 1;
-    }
-    if (openai_fast_event(t, ev))
-        return 0;
-    json_t *j = json_loadb(ev->data, ev->data_len, JSON_ALLOW_NUL, NULL);
-    bool is_error_event = ev->type_len == 5 && !memcmp(ev->type, "error", 5);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        if (is_error_event)
-            return fail_str(t, "the upstream sent an error event", true);
-        return fail_str(t, "malformed event from the upstream (not a JSON object)", false);
-    }
-    json_t *err = json_object_get(j, "error");
-    if ((err && !json_is_null(err)) || is_error_event) {
-        char msg[256];
-        tr_error_message(err ? err : j, msg, sizeof msg);
-        json_decref(j);
-        return fail_str(t, msg, true);
-    }
-    openai_tap(t, j);
-    json_t *choices = json_object_get(j, "choices");
-    bool usage_only = json_is_array(choices) && !json_array_size(choices) && json_is_object(json_object_get(j, "usage"));
-    json_decref(j);
-    if (!t->info.include_usage && usage_only)
-        return 0; /* the gateway asked for it, the client did not */
-    buf_puts(t->out, "data: ");
-    splice(t, ev->data, ev->data_len, !t->info.include_usage, true, t->out);
-    buf_puts(t->out, "\n\n");
-    return 0;
-}
-
-static int openai_body_finish(tr_stream *t, buf *out)
-{
-    const char *s = t->body.data ? t->body.data : "";
-    json_t *j = json_loadb(s, t->body.len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return fail_str(t, "malformed response from the upstream (not a JSON object)", false);
-    }
-    json_t *err = json_object_get(j, "error");
-    if (err && !json_is_null(err)) {
-        char msg[256];
-        tr_error_message(err, msg, sizeof msg);
-        json_decref(j);
-        return fail_str(t, msg, true);
-    }
-    openai_tap(t, j);
-    json_decref(j);
-    t->st.done = true;
-    splice(t, s, t->body.len, false, false, out);
-    return 0;
-}
-
 /* ---- feed / finish ------------------------------------------------------ */
 
 static bool streams_lines(const tr_stream *t)
@@ -785,21 +501,21 @@ int tr_stream_feed(tr_stream *t, const char *data, size_t len, buf *out)
     int rc = 0;
     if (streams_lines(t)) {
         if (!t->nd && !(t->nd = ndjson_new(t->info.stream ? MAX_STREAM_LINE : MAX_BODY, ollama_line, t)))
-            rc = fail_str(t, "out of memory", false);
+            rc = trs_fail(t, "out of memory", false);
         else if (ndjson_feed(t->nd, data, len) == NDJSON_E_TOO_LONG)
-            rc = fail_str(t, "line from the upstream is too long", false);
+            rc = trs_fail(t, "line from the upstream is too long", false);
     } else if (t->src == TR_SRC_OPENAI && t->info.stream) {
-        if (!t->sse && !(t->sse = sse_new(MAX_STREAM_LINE, openai_event, t)))
-            rc = fail_str(t, "out of memory", false);
+        if (!t->sse && !(t->sse = sse_new(MAX_STREAM_LINE, trs_openai_event, t)))
+            rc = trs_fail(t, "out of memory", false);
         else if (sse_feed(t->sse, data, len) == SSE_E_TOO_BIG)
-            rc = fail_str(t, "event from the upstream is too big", false);
+            rc = trs_fail(t, "event from the upstream is too big", false);
     } else {
         if (t->body.len + len > MAX_BODY)
-            rc = fail_str(t, "response from the upstream is too big", false);
+            rc = trs_fail(t, "response from the upstream is too big", false);
         else
             buf_append(&t->body, data, len);
         if (t->body.oom)
-            rc = fail_str(t, "out of memory", false);
+            rc = trs_fail(t, "out of memory", false);
     }
     t->out = NULL;
     return t->st.failed ? -1 : rc;
@@ -840,10 +556,10 @@ int tr_stream_finish(tr_stream *t, buf *out)
         } else if (t->kind == TR_EMBEDDING && t->src == TR_SRC_OLLAMA) {
             (void)ollama_embed_finish(t, out);
         } else {
-            (void)openai_body_finish(t, out);
+            (void)trs_openai_body_finish(t, out);
         }
         if (!t->st.done && !t->st.failed)
-            fail_str(t, "the upstream ended the response before its final chunk", false);
+            trs_fail(t, "the upstream ended the response before its final chunk", false);
     }
     if (!t->st.failed && !t->info.stream && streams_lines(t) && !t->object_sent) {
         ollama_object(t, out);
