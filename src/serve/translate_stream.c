@@ -124,9 +124,15 @@ static void write_tool_calls(tr_stream *t, const json_t *tcs, buf *b, bool need_
         json_t *args = json_object_get(fn, "arguments");
         if (i || need_comma)
             buf_putc(b, ',');
-        buf_puts(b, "{\"index\":");
-        tj_u64(b, t->ntools++);
-        buf_puts(b, ",\"id\":");
+        /* Stream deltas carry an index; a complete message's calls do not. */
+        if (t->info.stream) {
+            buf_puts(b, "{\"index\":");
+            tj_u64(b, t->ntools);
+            buf_puts(b, ",\"id\":");
+        } else {
+            buf_puts(b, "{\"id\":");
+        }
+        t->ntools++;
         json_t *id = json_object_get(tc, "id");
         if (json_is_string(id)) {
             buf_json_str(b, json_string_value(id), json_string_length(id));

@@ -140,7 +140,7 @@ static void test_ollama_tool_calls(void **st)
     assert_string_equal(r.out.data,
                         "{\"id\":\"chatcmpl-ID\",\"object\":\"chat.completion\",\"created\":0,\"model\":\"my-llama\","
                         "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":"
-                        "[{\"index\":0,\"id\":\"call_ab12cd34\",\"type\":\"function\",\"function\":{\"name\":"
+                        "[{\"id\":\"call_ab12cd34\",\"type\":\"function\",\"function\":{\"name\":"
                         "\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Tokyo\\\",\\\"days\\\":2}\"}}]},"
                         "\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":20,"
                         "\"total_tokens\":30}}");
