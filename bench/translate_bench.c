@@ -94,6 +94,42 @@ static double build_jansson(void)
     return (now_ns() - t0) / N;
 }
 
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char l[256];
+    long v = 0;
+    while (f && fgets(l, sizeof l, f))
+        if (!strncmp(l, "VmRSS:", 6))
+            v = atol(l + 6);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* Memory held per stream in flight: 10,000 streams, each mid-way through a
+ * line (so the splitter holds a partial line). */
+static double bytes_per_stream(void)
+{
+    enum { S = 10000 };
+    static tr_stream *ts[S];
+    tr_request_info info = {.stream = true, .include_usage = true};
+    buf out;
+    buf_init(&out);
+    long before = rss_kb();
+    for (int i = 0; i < S; i++) {
+        ts[i] = tr_stream_new(TR_CHAT, TR_SRC_OLLAMA, &info, "my-llama");
+        buf_reset(&out);
+        tr_stream_feed(ts[i], LINE, sizeof LINE - 1, &out);
+        tr_stream_feed(ts[i], LINE, 40, &out);
+    }
+    long after = rss_kb();
+    for (int i = 0; i < S; i++)
+        tr_stream_free(ts[i]);
+    buf_free(&out);
+    return (after - before) * 1024.0 / S;
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -120,5 +156,6 @@ int main(void)
     printf("  of which json_loadb of the ndjson line:            %7.0f ns\n", MEDIAN3(parse_only()));
     printf("  chunk output built with buf appends:               %7.0f ns\n", MEDIAN3(build_buf()));
     printf("  chunk output built with jansson pack+dumpb:        %7.0f ns\n", MEDIAN3(build_jansson()));
+    printf("memory per stream in flight (10,000 streams):        %7.0f bytes\n", bytes_per_stream());
     return 0;
 }
