@@ -124,7 +124,7 @@ void buf_prom_double(buf *b, double v)
 
 const char *buf_cstr(buf *b)
 {
-    if (!b->data)
-        buf_reserve(b, 0);
+    if (!b->data && buf_reserve(b, 0))
+        b->data[0] = '\0'; /* a fresh allocation is not terminated yet */
     return b->data ? b->data : "";
 }
