@@ -116,6 +116,21 @@ start "prometheus" "$run_dir/prometheus.log" "Server is ready to receive web req
   "$prometheus" --config.file="$run_dir/prometheus.yml" --storage.tsdb.path="$run_dir/prometheus-data" \
   --web.listen-address="127.0.0.1:$prom_port"
 
+# Prometheus discovers targets a few seconds after start and scrapes each
+# once per interval: say "running" only when both jobs have been scraped UP,
+# so that `tollgate check` right after this passes.
+echo "run-stack: waiting for Prometheus' first scrape of the litellm and dcgm jobs (up to 40 s)"
+t=0
+until curl -fsS -m 2 "http://127.0.0.1:$prom_port/api/v1/targets?state=active" 2>/dev/null |
+  grep -o '"job":"[a-z]*"[^}]*}[^}]*"health":"up"' | grep -c -E '"job":"(litellm|dcgm)"' | grep -qx 2; do
+  t=$((t + 1))
+  if [ $t -gt 400 ]; then
+    echo "run-stack: warning: Prometheus has not scraped both targets yet; see http://127.0.0.1:$prom_port/targets" >&2
+    break
+  fi
+  sleep 0.1
+done
+
 cat <<EOT
 
 Tollgate is running (logs in $run_dir):

@@ -99,7 +99,7 @@ static void fill_usage(proxy_req *p)
         p->rec.tokens_exact = true;
     } else {
         p->rec.prompt_tokens = p->info.prompt_tokens_estimate;
-        p->rec.completion_tokens = st->completion_tokens;
+        p->rec.completion_tokens = st->completion_tokens_estimate;
         p->rec.tokens_exact = false;
     }
 }
@@ -151,6 +151,8 @@ static void up_status(upstream_req *r, int status, void *ud)
         p->ts = tr_stream_new(p->kind, p->t->g->deps[p->dep].src, &p->info, p->grp->name);
         if (!p->ts)
             p->up_status = -1;
+        else
+            tr_stream_set_provider(p->ts, p->t->g->deps[p->dep].cfg->provider_name);
     }
 }
 
