@@ -26,6 +26,7 @@ typedef struct {
     metrics_route route;
     const gw_group *grp;
     int dep;                /* current deployment index */
+    json_t *root;           /* the parsed body, used up by the first attempt */
     char *body;             /* the client's body, kept for retries */
     size_t body_len;
     tr_request_info info;
@@ -64,6 +65,7 @@ static void req_free(proxy_req *p)
         upstream_cancel(p->up);
     if (p->ts)
         tr_stream_free(p->ts);
+    json_decref(p->root);
     buf_free(&p->out);
     buf_free(&p->err);
     free(p->body);
@@ -309,7 +311,13 @@ static bool start_attempt(proxy_req *p)
     buf ub;
     buf_init(&ub);
     tr_error e = {0};
-    if (tr_build_request(p->kind, d->src, p->body, p->body_len, cd->upstream_model, &ub, &p->info, &e) != 0) {
+    /* The first attempt reuses the parse done for routing; a retry parses
+     * the body again since building the upstream body modifies the tree. */
+    json_t *root = p->root;
+    p->root = NULL;
+    int brc = root ? tr_build_request_parsed(p->kind, d->src, root, cd->upstream_model, &ub, &p->info, &e)
+                   : tr_build_request(p->kind, d->src, p->body, p->body_len, cd->upstream_model, &ub, &p->info, &e);
+    if (brc != 0) {
         buf_free(&ub);
         p->rec.status = e.status ? e.status : 400;
         p->rec.exception_class = "BadRequestError";
@@ -422,17 +430,17 @@ void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, cons
                      shown, names[0] ? names : "(none configured)");
         return;
     }
-    json_decref(root);
-
     proxy_req *p = calloc(1, sizeof *p);
     if (!p || !(p->body = malloc(len + 1))) {
         free(p);
+        json_decref(root);
         proxy_reject(t, c, route, g->groups[gi].name, 500, "api_error", NULL, "InternalServerError", "out of memory");
         return;
     }
     memcpy(p->body, body, len);
     p->body[len] = '\0';
     p->body_len = len;
+    p->root = root;
     p->t = t;
     p->c = c;
     p->kind = kind;

@@ -52,6 +52,11 @@ typedef struct {
  * invalid_request_error; the message names the field, param is set). */
 int tr_build_request(tr_kind kind, tr_source src, const char *body, size_t len, const char *upstream_model,
                      buf *out, tr_request_info *info, tr_error *err);
+/* The same for a body the caller already parsed; takes ownership of root
+ * (it is modified and released). Saves the gateway a second parse. */
+typedef struct json_t json_t;
+int tr_build_request_parsed(tr_kind kind, tr_source src, json_t *root, const char *upstream_model, buf *out,
+                            tr_request_info *info, tr_error *err);
 
 /* The upstream path for kind/src, to append to api_base: "/api/chat",
  * "/api/generate", "/api/embed", "/chat/completions", "/completions",

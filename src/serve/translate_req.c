@@ -600,16 +600,24 @@ static int build_openai(tr_kind kind, json_t *root, const char *model, tr_reques
 int tr_build_request(tr_kind kind, tr_source src, const char *body, size_t len, const char *upstream_model,
                      buf *out, tr_request_info *info, tr_error *err)
 {
-    memset(info, 0, sizeof *info);
-    memset(err, 0, sizeof *err);
-    json_t *out_obj = NULL;
     json_error_t je;
     json_t *root = json_loadb(body, len, 0, &je);
     if (!root) {
+        memset(info, 0, sizeof *info);
+        memset(err, 0, sizeof *err);
         /* Position only: jansson's text can quote bytes of the prompt. */
         tr_bad_request(err, NULL, "request body is not valid JSON (line %d, column %d)", je.line, je.column);
         return -1;
     }
+    return tr_build_request_parsed(kind, src, root, upstream_model, out, info, err);
+}
+
+int tr_build_request_parsed(tr_kind kind, tr_source src, json_t *root, const char *upstream_model, buf *out,
+                            tr_request_info *info, tr_error *err)
+{
+    memset(info, 0, sizeof *info);
+    memset(err, 0, sizeof *err);
+    json_t *out_obj = NULL;
     if (!json_is_object(root)) {
         tr_bad_request(err, NULL, "request body must be a JSON object");
         goto fail;
