@@ -294,6 +294,8 @@ static bool deliver(h1_req *r, const char *data, size_t len)
 /* Consumes what is in rbuf. Returns false when the request is gone. */
 static bool consume(h1_req *r)
 {
+    if (r->phase < PH_HEAD)
+        return true; /* an early answer: parsed once the request is out */
     if (r->phase == PH_HEAD) {
         for (;;) {
             int n = http_parse_response(r->rbuf, r->rlen, MAX_HEAD, &r->resp);
@@ -455,6 +457,8 @@ static void write_some(h1_req *r)
     r->phase = PH_HEAD;
     if (!r->paused)
         event_add(c->rev, NULL);
+    if (r->rlen)
+        consume(r);
 }
 
 static void on_writable(evutil_socket_t fd, short what, void *arg)
@@ -523,7 +527,8 @@ static void req_step(h1_req *r)
             struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
             evtimer_add(r->timer, &tv);
         }
-        event_del(c->rev);
+        /* rev stays armed: the same event serves idle and busy states, so
+         * reuse costs no epoll_ctl. */
         write_some(r);
         return;
     }
