@@ -7,7 +7,7 @@
 FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake pkg-config \
-      libevent-dev libcurl4-openssl-dev libyaml-dev libjansson-dev \
+      libevent-dev libcurl4-openssl-dev libyaml-dev libjansson-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
