@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check/expo.h"
-#include "check/probe.h"
+#include "util/probe.h"
 #include "check/promapi.h"
 
 /* State shared by the steps of one run. */

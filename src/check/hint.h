@@ -4,7 +4,7 @@
 #ifndef TOLLGATE_CHECK_HINT_H
 #define TOLLGATE_CHECK_HINT_H
 
-#include "check/probe.h"
+#include "util/probe.h"
 
 typedef enum { COMP_OLLAMA, COMP_GATEWAY, COMP_GPU, COMP_PROMETHEUS } check_comp;
 

@@ -8,43 +8,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "util/buf.h"
+#include "util/probe.h"
 #include "util/log.h"
-
-static size_t collect(char *data, size_t size, size_t n, void *ud)
-{
-    buf *b = ud;
-    if (b->len > (8u << 20))
-        return 0;
-    buf_append(b, data, size * n);
-    return size * n;
-}
 
 /* GET url into out; returns the HTTP status, or 0 with msg on failure. */
 static long http_get(const char *url, long timeout_ms, buf *out, char *msg, size_t msglen)
 {
-    CURL *e = curl_easy_init();
-    if (!e) {
-        snprintf(msg, msglen, "curl init failed");
-        return 0;
-    }
-    char ebuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
-    long code = 0;
-    CURLcode rc = curl_easy_perform(e);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-    else
-        snprintf(msg, msglen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
-    curl_easy_cleanup(e);
+    probe_opts o = {.timeout_ms = (int)timeout_ms};
+    probe_resp r;
+    probe_request(&o, url, NULL, &r);
+    long code = r.err == PROBE_OK || r.err == PROBE_HTTP ? r.status : 0;
+    if (!code)
+        snprintf(msg, msglen, "%s", r.errmsg[0] ? r.errmsg : probe_err_name(r.err));
+    if (r.body.len)
+        buf_append(out, r.body.data, r.body.len);
+    probe_resp_free(&r);
     return code;
 }
 

@@ -1,9 +1,10 @@
-/* One HTTP request with a deadline, for 'tollgate check' (libcurl easy
+/* One blocking HTTP request with a deadline, for 'tollgate check' and the
+ * gateway's background calls to Ollama (libcurl easy
  * interface: check runs its probes one after another, so blocking is fine).
  * Transport failures are classified so that hint.c can name the likely
  * cause the way the guide's troubleshooting tables do. */
-#ifndef TOLLGATE_CHECK_PROBE_H
-#define TOLLGATE_CHECK_PROBE_H
+#ifndef TOLLGATE_UTIL_PROBE_H
+#define TOLLGATE_UTIL_PROBE_H
 
 #include <stdbool.h>
 

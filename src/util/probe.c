@@ -1,4 +1,4 @@
-#include "check/probe.h"
+#include "util/probe.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
