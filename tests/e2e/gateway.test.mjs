@@ -11,6 +11,10 @@ import { startTollgate } from './lib/proc.mjs';
 import { scrape, sum, find, waitFor } from './lib/metrics.mjs';
 
 let sim, gw, dir, client;
+// Tokens the simulator counts as delivered on streams the gateway rightly
+// fails (a malformed chunk followed by a normal end): excluded from the
+// exact comparison below.
+const failedButServed = { prompt: 0, completion: 0 };
 const MODEL = 'llama3.2:3b';
 
 async function simStats() {
@@ -43,6 +47,12 @@ model_list:
       model: openai/${MODEL}
       api_base: ${sim.url}/v1
       api_key: sk-upstream
+  - model_name: llama-short
+    litellm_params:
+      model: ollama_chat/${MODEL}
+      api_base: ${sim.url}
+      timeout: 0.5
+      stream_timeout: 0.5
   - model_name: dead
     litellm_params:
       model: ollama_chat/${MODEL}
@@ -142,7 +152,7 @@ test('completions (ollama/ -> /api/generate) and embeddings (-> /api/embed)', as
 test('models: list and retrieve, 404 for an unknown id', async () => {
   const list = await client.models.list();
   const ids = list.data.map((m) => m.id).sort();
-  assert.deepEqual(ids, ['dead', 'embed', 'llama', 'llama-gen', 'oai']);
+  assert.deepEqual(ids, ['dead', 'embed', 'llama', 'llama-gen', 'llama-short', 'oai']);
   const one = await client.models.retrieve('llama');
   assert.equal(one.id, 'llama');
   await assert.rejects(client.models.retrieve('nope'), (e) => e.status === 404);
@@ -192,6 +202,37 @@ test('a stream cut mid-way is a failure for the client, not a success', async ()
   assert.equal(sawDone, false);
 });
 
+test('a backend that never answers: 504 after the deployment timeout, and the upstream is cancelled', async () => {
+  const before = (await simStats()).cancelled ?? 0;
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama-short', messages: [{ role: 'user', content: 'tollgate-fault:hang' }] }),
+    (e) => e.status === 504 && /did not answer in time/.test(e.message),
+  );
+  await waitFor(async () => ((await simStats()).cancelled ?? 0) > before, { what: 'simulator to see the timed-out request go' });
+});
+
+test("Ollama's mid-stream error and a malformed chunk end the stream as failures", async () => {
+  for (const fault of ['error:2', 'malformed:2']) {
+    const s0 = await simStats();
+    const stream = await client.chat.completions.create({
+      model: 'llama', messages: [{ role: 'user', content: `tollgate-fault:${fault}` }], max_tokens: 10, stream: true,
+    });
+    let finished = false;
+    await assert.rejects(async () => {
+      for await (const ch of stream) if (ch.choices?.[0]?.finish_reason) finished = true;
+    }, undefined, fault);
+    assert.equal(finished, false, fault);
+    const s1 = await simStats();
+    failedButServed.prompt += s1.prompt_tokens - s0.prompt_tokens;
+    failedButServed.completion += s1.completion_tokens - s0.completion_tokens;
+  }
+  // Non-streaming: the same faults give an error status, not a truncated success.
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'tollgate-fault:error:1' }], max_tokens: 5 }),
+    (e) => e.status >= 500,
+  );
+});
+
 test('client disconnect mid-stream cancels the upstream request', async () => {
   const before = (await simStats()).cancelled ?? 0;
   const ac = new AbortController();
@@ -217,7 +258,7 @@ test('health routes', async () => {
   const ready = await (await fetch(`${gw.url}/health/readiness`)).json();
   assert.equal(ready.status, 'healthy');
   const h = await (await fetch(`${gw.url}/health`)).json();
-  assert.equal(h.healthy_count, 4);
+  assert.equal(h.healthy_count, 5);
   assert.equal(h.unhealthy_count, 1);
   assert.match(h.unhealthy_endpoints[0].error, /127\.0\.0\.1:9/);
 });
@@ -238,8 +279,8 @@ test('metrics: names, labels and counts match what the simulator served', async 
   // Exactly what the simulator delivered in complete responses: failed, cut
   // and cancelled requests delivered no counts and add none.
   const all = Object.values(st.models);
-  assert.equal(inTok, all.reduce((a, x) => a + x.prompt_tokens, 0));
-  assert.equal(outTok, all.reduce((a, x) => a + x.completion_tokens, 0));
+  assert.equal(inTok, all.reduce((a, x) => a + x.prompt_tokens, 0) - failedButServed.prompt);
+  assert.equal(outTok, all.reduce((a, x) => a + x.completion_tokens, 0) - failedButServed.completion);
   assert.ok(served.cancelled >= 1);
   // Unknown models are counted under "other", never the client's string.
   assert.ok(sum(m, 'litellm_proxy_failed_requests_metric_total', { requested_model: 'other' }) >= 1);
