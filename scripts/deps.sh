@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Tollgate needs, only those missing.
 #   scripts/deps.sh build   compilers and libraries
 #   scripts/deps.sh test    + cmocka, clang (fuzz/sanitizers), node, prometheus, nginx, wrk,
-#                           docker-compose (only to validate docker-compose/docker-compose.yaml)
+#                           docker-compose (only to validate docker-compose/docker-compose.yaml),
+#                           victoria-metrics and haproxy (the scale-out test)
 #   scripts/deps.sh run     + prometheus
 set -euo pipefail
 what=${1:-build}
@@ -10,7 +11,7 @@ pkgs=(build-essential cmake pkg-config libevent-dev libcurl4-openssl-dev libyaml
 case "$what" in
   build) ;;
   run) pkgs+=(prometheus) ;;
-  test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev prometheus nginx-light wrk procps docker-compose) ;;
+  test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev prometheus nginx-light wrk procps docker-compose victoria-metrics haproxy) ;;
   *) echo "usage: $0 build|test|run" >&2; exit 2 ;;
 esac
 # Node.js: the machine's own if present (>= 20), else Debian's.
@@ -32,7 +33,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts services it installs; the tests start their own.
-for svc in prometheus nginx; do
+for svc in prometheus nginx victoria-metrics haproxy; do
   if [[ " ${missing[*]} " == *" $svc"* ]] && command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi
