@@ -193,8 +193,13 @@ bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj
 
 bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t nkeys, tj_span *vals)
 {
-    for (size_t i = 0; i < nkeys; i++)
+    size_t klens[16];
+    if (nkeys > 16)
+        return false;
+    for (size_t i = 0; i < nkeys; i++) {
         vals[i] = (tj_span){NULL, 0};
+        klens[i] = strlen(keys[i]);
+    }
     const char *p = ws(obj, end);
     if (p >= end || *p != '{')
         return false;
@@ -215,7 +220,7 @@ bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t n
             return false;
         size_t kl = (size_t)(ke - ks) - 2;
         for (size_t i = 0; i < nkeys; i++) {
-            if (strlen(keys[i]) == kl && !memcmp(ks + 1, keys[i], kl)) {
+            if (klens[i] == kl && !memcmp(ks + 1, keys[i], kl)) {
                 if (vals[i].p)
                     return false; /* duplicate key: let jansson decide */
                 vals[i] = (tj_span){vs, (size_t)(ve - vs)};
