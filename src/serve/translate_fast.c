@@ -312,7 +312,7 @@ static void est_message(void *ud, size_t i, tj_span el)
         return;
     }
     if (v[0].p && *v[0].p == '[')
-        c->ok = tj_array_each(v[0].p, v[0].p + v[0].n, est_part, c);
+        c->ok = tj_array_each(v[0].p, v[0].p + v[0].n, est_part, c) && c->ok;
 }
 
 static void est_elem(void *ud, size_t i, tj_span el)
@@ -353,10 +353,10 @@ int tr_fast_openai_request(tr_kind kind, const char *body, size_t len, const cha
     buf_init(&scratch);
     est_ctx c = {&scratch, 0, true};
     if (kind == TR_CHAT) {
-        c.ok = tj_array_each(v[3].p, v[3].p + v[3].n, est_message, &c);
+        c.ok = tj_array_each(v[3].p, v[3].p + v[3].n, est_message, &c) && c.ok;
         c.est += 3;
     } else if (*v[3].p == '[') {
-        c.ok = tj_array_each(v[3].p, v[3].p + v[3].n, est_elem, &c);
+        c.ok = tj_array_each(v[3].p, v[3].p + v[3].n, est_elem, &c) && c.ok;
     } else {
         c.ok = estimate(v[3], &scratch, &c.est);
     }
