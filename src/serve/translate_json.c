@@ -101,13 +101,21 @@ static const char *ws(const char *p, const char *e)
     return p;
 }
 
+/* A quote ends the string when an even run of backslashes precedes it
+ * (the same as stepping over each escape); memchr makes long text cheap. */
 static const char *skip_string(const char *p, const char *e)
 {
-    for (p++; p < e; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
+    const char *s = ++p;
+    while (p < e) {
+        const char *q = memchr(p, '"', (size_t)(e - p));
+        if (!q)
+            return NULL;
+        const char *b = q;
+        while (b > s && b[-1] == '\\')
+            b--;
+        if (((q - b) & 1) == 0)
+            return q + 1;
+        p = q + 1;
     }
     return NULL;
 }
