@@ -72,6 +72,10 @@ static const char *v_string(const char *p, const char *e, bool allow_nul)
 {
     for (p++; p < e;) {
         unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            p++; /* the common case first: plain ASCII text */
+            continue;
+        }
         if (c == '"')
             return p + 1;
         if (c < 0x20)

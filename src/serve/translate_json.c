@@ -131,6 +131,10 @@ static const char *skip_value(const char *p, const char *e)
         size_t depth = 0;
         while (p < e) {
             char c = *p;
+            if (c != '"' && c != '{' && c != '[' && c != '}' && c != ']') {
+                p++;
+                continue;
+            }
             if (c == '"') {
                 p = skip_string(p, e);
                 if (!p)
