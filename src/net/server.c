@@ -180,14 +180,68 @@ static void finish_response(conn *c)
         process_input(c);
 }
 
-static void write_head(conn *c, int status, const char *ctype, const char *extra, const char *framing)
+/* Appends s to a head being built in a fixed buffer; false when full. */
+static bool head_put(char *h, size_t *n, size_t cap, const char *s, size_t len)
 {
-    evbuffer_add_printf(c->out, "HTTP/1.1 %d %s\r\n%s", status, http_reason(status), date_header(c->w));
+    if (len > cap - *n)
+        return false;
+    memcpy(h + *n, s, len);
+    *n += len;
+    return true;
+}
+
+static size_t fmt_uint(char *out, unsigned long long v, unsigned base)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* The response head, built in one buffer and added with one call (no
+ * printf on the hot path). content_length < 0: chunked. */
+static void write_head(conn *c, int status, const char *ctype, const char *extra, long long content_length)
+{
+    char h[1024], num[24];
+    size_t n = 0;
+    const char *reason = http_reason(status), *date = date_header(c->w);
+    bool ok = head_put(h, &n, sizeof h, "HTTP/1.1 ", 9);
+    ok = ok && head_put(h, &n, sizeof h, num, fmt_uint(num, (unsigned)status, 10));
+    ok = ok && head_put(h, &n, sizeof h, " ", 1) && head_put(h, &n, sizeof h, reason, strlen(reason)) &&
+         head_put(h, &n, sizeof h, "\r\n", 2) && head_put(h, &n, sizeof h, date, strlen(date));
+    if (ctype)
+        ok = ok && head_put(h, &n, sizeof h, "Content-Type: ", 14) && head_put(h, &n, sizeof h, ctype, strlen(ctype)) &&
+             head_put(h, &n, sizeof h, "\r\n", 2);
+    if (extra)
+        ok = ok && head_put(h, &n, sizeof h, extra, strlen(extra));
+    if (content_length < 0)
+        ok = ok && head_put(h, &n, sizeof h, "Transfer-Encoding: chunked\r\n", 28);
+    else
+        ok = ok && head_put(h, &n, sizeof h, "Content-Length: ", 16) &&
+             head_put(h, &n, sizeof h, num, fmt_uint(num, (unsigned long long)content_length, 10)) &&
+             head_put(h, &n, sizeof h, "\r\n", 2);
+    if (!c->keep_alive || c->w->stopping)
+        ok = ok && head_put(h, &n, sizeof h, "Connection: close\r\n", 19);
+    ok = ok && head_put(h, &n, sizeof h, "\r\n", 2);
+    if (ok) {
+        evbuffer_add(c->out, h, n);
+        return;
+    }
+    /* An unusually long ctype or extra: the slow way. */
+    evbuffer_add_printf(c->out, "HTTP/1.1 %d %s\r\n%s", status, reason, date);
     if (ctype)
         evbuffer_add_printf(c->out, "Content-Type: %s\r\n", ctype);
     if (extra)
         evbuffer_add(c->out, extra, strlen(extra));
-    evbuffer_add(c->out, framing, strlen(framing));
+    if (content_length < 0)
+        evbuffer_add(c->out, "Transfer-Encoding: chunked\r\n", 28);
+    else
+        evbuffer_add_printf(c->out, "Content-Length: %lld\r\n", content_length);
     if (!c->keep_alive || c->w->stopping)
         evbuffer_add(c->out, "Connection: close\r\n", 19);
     evbuffer_add(c->out, "\r\n", 2);
@@ -200,9 +254,7 @@ static void reject(conn *c, int status, const char *msg)
     int n = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"%d\"}}", msg, status);
     c->keep_alive = false;
     c->head_method = false;
-    char framing[64];
-    snprintf(framing, sizeof framing, "Content-Length: %d\r\n", n);
-    write_head(c, status, "application/json", NULL, framing);
+    write_head(c, status, "application/json", NULL, n);
     evbuffer_add(c->out, body, (size_t)n);
     c->close_after_write = true;
     event_del(c->rev);
@@ -215,9 +267,7 @@ int conn_respond(conn *c, int status, const char *ctype, const char *extra, cons
 {
     if (c->broken || c->state != ST_HANDLING || c->streaming)
         return -1;
-    char framing[48];
-    snprintf(framing, sizeof framing, "Content-Length: %zu\r\n", len);
-    write_head(c, status, ctype, extra, framing);
+    write_head(c, status, ctype, extra, (long long)len);
     if (!c->head_method && len)
         evbuffer_add(c->out, body, len);
     finish_response(c);
@@ -229,7 +279,7 @@ int conn_stream_begin(conn *c, int status, const char *ctype, const char *extra)
     if (c->broken || c->state != ST_HANDLING || c->streaming)
         return -1;
     c->streaming = true;
-    write_head(c, status, ctype, extra, "Transfer-Encoding: chunked\r\n");
+    write_head(c, status, ctype, extra, -1);
     after_write(c);
     return c->broken ? -1 : 0;
 }
@@ -241,7 +291,11 @@ int conn_stream_write(conn *c, const void *data, size_t len)
     if (len == 0)
         return 0;
     if (!c->head_method) {
-        evbuffer_add_printf(c->out, "%zx\r\n", len);
+        char size[24];
+        size_t n = fmt_uint(size, len, 16);
+        size[n++] = '\r';
+        size[n++] = '\n';
+        evbuffer_add(c->out, size, n);
         evbuffer_add(c->out, data, len);
         evbuffer_add(c->out, "\r\n", 2);
     }

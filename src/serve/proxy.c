@@ -401,8 +401,15 @@ void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, cons
     int64_t t0 = gw_now_ns();
     /* Only the model name is needed to route; the translator parses the
      * body fully for the chosen deployment. */
+    char fast_model[256];
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, 0, &jerr);
+    json_t *root = NULL;
+    const char *model = NULL;
+    if (tr_request_model(body, len, fast_model, sizeof fast_model)) {
+        model = fast_model; /* no tree: the first attempt builds from the bytes */
+        goto route;
+    }
+    root = json_loadb(body, len, 0, &jerr);
     if (!root || !json_is_object(root)) {
         json_decref(root);
         proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "invalid_json", "BadRequestError",
@@ -410,13 +417,14 @@ void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, cons
                      jerr.line, jerr.column);
         return;
     }
-    const char *model = json_string_value(json_object_get(root, "model"));
+    model = json_string_value(json_object_get(root, "model"));
     if (!model) {
         json_decref(root);
         proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "missing_model", "BadRequestError",
                      "'model' is required: a string naming one of the configured models");
         return;
     }
+route:;
     int gi = find_group(g, model);
     if (gi < 0) {
         char names[600];

@@ -58,6 +58,12 @@ typedef struct json_t json_t;
 int tr_build_request_parsed(tr_kind kind, tr_source src, json_t *root, const char *upstream_model, buf *out,
                             tr_request_info *info, tr_error *err);
 
+/* Routing without a parse tree: when body is a JSON object that jansson
+ * accepts (no flags) and its "model" is a string without escapes shorter
+ * than cap, copies it into model and returns true. False means "ask
+ * jansson" (invalid JSON, no or odd model, duplicate "model" keys). */
+bool tr_request_model(const char *body, size_t len, char *model, size_t cap);
+
 /* The upstream path for kind/src, to append to api_base: "/api/chat",
  * "/api/generate", "/api/embed", "/chat/completions", "/completions",
  * "/embeddings". */

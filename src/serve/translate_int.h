@@ -42,6 +42,26 @@ bool tj_string(tj_span lit, buf *out);
 typedef void (*tj_elem_cb)(void *ud, size_t index, tj_span elem);
 bool tj_array_each(const char *arr, const char *end, tj_elem_cb cb, void *ud);
 
+/* ---- byte-level fast paths (translate_fast.c) ---- */
+
+/* The text is one JSON object or array that jansson accepts (with
+ * JSON_ALLOW_NUL when allow_nul). False also when unsure (very long numbers,
+ * deep nesting): the caller then asks jansson. */
+bool tj_valid(const char *s, size_t n, bool allow_nul);
+/* tr_build_request for an OpenAI-compatible upstream without a jansson tree:
+ * the client's bytes with the "model" value replaced (and the usage chunk
+ * requested when streaming). Returns 1 when done, 0 (out unchanged) when the
+ * jansson path must decide (errors, duplicate keys of interest, rare
+ * shapes). */
+int tr_fast_openai_request(tr_kind kind, const char *body, size_t len, const char *model, buf *out,
+                           tr_request_info *info);
+/* The stats tap of a whole non-streaming OpenAI body without a jansson tree.
+ * Returns 1 when done (stats updated), 0 (stats unchanged) when the jansson
+ * path must decide. */
+int tr_fast_openai_body(tr_stream *t, const char *s, size_t n);
+/* Tests and the fuzz target set this to force the jansson paths. */
+extern bool tr_fast_disabled;
+
 /* 24 lower-case hex chars + NUL: unique per process (counter) and hard to
  * guess across processes (seeded from time, pid and an address). */
 void tr_make_id(char out[25]);

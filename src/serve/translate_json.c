@@ -101,13 +101,21 @@ static const char *ws(const char *p, const char *e)
     return p;
 }
 
+/* A quote ends the string when an even run of backslashes precedes it
+ * (the same as stepping over each escape); memchr makes long text cheap. */
 static const char *skip_string(const char *p, const char *e)
 {
-    for (p++; p < e; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
+    const char *s = ++p;
+    while (p < e) {
+        const char *q = memchr(p, '"', (size_t)(e - p));
+        if (!q)
+            return NULL;
+        const char *b = q;
+        while (b > s && b[-1] == '\\')
+            b--;
+        if (((q - b) & 1) == 0)
+            return q + 1;
+        p = q + 1;
     }
     return NULL;
 }
@@ -123,6 +131,10 @@ static const char *skip_value(const char *p, const char *e)
         size_t depth = 0;
         while (p < e) {
             char c = *p;
+            if (c != '"' && c != '{' && c != '[' && c != '}' && c != ']') {
+                p++;
+                continue;
+            }
             if (c == '"') {
                 p = skip_string(p, e);
                 if (!p)
@@ -193,8 +205,13 @@ bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj
 
 bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t nkeys, tj_span *vals)
 {
-    for (size_t i = 0; i < nkeys; i++)
+    size_t klens[16];
+    if (nkeys > 16)
+        return false;
+    for (size_t i = 0; i < nkeys; i++) {
         vals[i] = (tj_span){NULL, 0};
+        klens[i] = strlen(keys[i]);
+    }
     const char *p = ws(obj, end);
     if (p >= end || *p != '{')
         return false;
@@ -215,7 +232,7 @@ bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t n
             return false;
         size_t kl = (size_t)(ke - ks) - 2;
         for (size_t i = 0; i < nkeys; i++) {
-            if (strlen(keys[i]) == kl && !memcmp(ks + 1, keys[i], kl)) {
+            if (klens[i] == kl && !memcmp(ks + 1, keys[i], kl)) {
                 if (vals[i].p)
                     return false; /* duplicate key: let jansson decide */
                 vals[i] = (tj_span){vs, (size_t)(ve - vs)};

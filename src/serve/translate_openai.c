@@ -216,6 +216,11 @@ int trs_openai_event(void *ud, const sse_event *ev)
 int trs_openai_body_finish(tr_stream *t, buf *out)
 {
     const char *s = t->body.data ? t->body.data : "";
+    if (tr_fast_openai_body(t, s, t->body.len)) {
+        t->st.done = true;
+        splice(t, s, t->body.len, false, false, out);
+        return 0;
+    }
     json_t *j = json_loadb(s, t->body.len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(j)) {
         json_decref(j);

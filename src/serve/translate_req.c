@@ -600,6 +600,10 @@ static int build_openai(tr_kind kind, json_t *root, const char *model, tr_reques
 int tr_build_request(tr_kind kind, tr_source src, const char *body, size_t len, const char *upstream_model,
                      buf *out, tr_request_info *info, tr_error *err)
 {
+    if (src == TR_SRC_OPENAI && tr_fast_openai_request(kind, body, len, upstream_model, out, info)) {
+        memset(err, 0, sizeof *err);
+        return 0;
+    }
     json_error_t je;
     json_t *root = json_loadb(body, len, 0, &je);
     if (!root) {

@@ -24,9 +24,11 @@ tr_stream *tr_stream_new(tr_kind kind, tr_source src, const tr_request_info *inf
         t->info.stream = t->info.include_usage = false;
     t->provider = src == TR_SRC_OLLAMA ? "ollama" : "openai";
     t->model = strdup(client_model ? client_model : "");
-    char hex[25];
-    tr_make_id(hex);
-    snprintf(t->id, sizeof t->id, "%s%s", kind == TR_CHAT ? "chatcmpl-" : "cmpl-", hex);
+    /* "chatcmpl-" / "cmpl-" + 24 hex (no printf: once per request) */
+    const char *prefix = kind == TR_CHAT ? "chatcmpl-" : "cmpl-";
+    size_t pl = strlen(prefix);
+    memcpy(t->id, prefix, pl);
+    tr_make_id(t->id + pl);
     t->created = (long long)time(NULL);
     if (!t->model)
         goto fail;

@@ -24,6 +24,9 @@
 #define MAX_HEAD (64 * 1024)
 #define MAX_IDLE_PER_HOST 512
 #define IDLE_TIMEOUT_S 60
+/* Finished requests kept for reuse (with their buffers and timer), so a
+ * request costs no malloc in the steady state. */
+#define MAX_FREE_REQS 64
 
 typedef struct h1_host h1_host;
 typedef struct h1_conn h1_conn;
@@ -61,7 +64,7 @@ struct h1_req {
     upstream_callbacks cb;
     void *ud;
     char *wbuf; /* request head + body */
-    size_t wlen, woff;
+    size_t wlen, woff, wcap;
     char *rbuf;
     size_t rlen, rcap;
     int phase;
@@ -73,6 +76,7 @@ struct h1_req {
     bool in_callback, cancelled, paused, finished;
     struct event *timer;
     long timeout_ms, connect_timeout_ms;
+    h1_req *next_free;
 };
 
 struct upstream_pool {
@@ -81,12 +85,15 @@ struct upstream_pool {
     curl_pool *curl;
     struct event *idle_sweep;
     int active;
+    h1_req *free_reqs;
+    int nfree;
 };
 
 static void conn_close(h1_conn *c);
 static void req_step(h1_req *r);
 static void on_readable(evutil_socket_t fd, short what, void *arg);
 static void on_writable(evutil_socket_t fd, short what, void *arg);
+static void on_timeout(evutil_socket_t fd, short what, void *arg);
 
 /* --- hosts --- */
 
@@ -167,15 +174,68 @@ static int host_resolve(h1_host *h, char *err, size_t errlen)
 
 /* --- finishing --- */
 
-static void req_free(h1_req *r)
+static void req_destroy(h1_req *r)
 {
-    upstream_pool *p = r->p;
     if (r->timer)
         event_free(r->timer);
     free(r->wbuf);
     free(r->rbuf);
-    p->active--;
     free(r);
+}
+
+static void req_free(h1_req *r)
+{
+    upstream_pool *p = r->p;
+    p->active--;
+    if (p->nfree >= MAX_FREE_REQS || r->rcap != RBUF) {
+        req_destroy(r);
+        return;
+    }
+    evtimer_del(r->timer);
+    r->next_free = p->free_reqs;
+    p->free_reqs = r;
+    p->nfree++;
+}
+
+/* A request from the free list (buffers and timer kept) or a new one. */
+static h1_req *req_alloc(upstream_pool *p, size_t wcap)
+{
+    h1_req *r = p->free_reqs;
+    if (r) {
+        p->free_reqs = r->next_free;
+        p->nfree--;
+        char *rbuf = r->rbuf, *wbuf = r->wbuf;
+        size_t owcap = r->wcap;
+        struct event *timer = r->timer;
+        memset(r, 0, sizeof *r);
+        r->rbuf = rbuf;
+        r->timer = timer;
+        r->wbuf = wbuf;
+        r->wcap = owcap;
+    } else {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return NULL;
+        r->rbuf = malloc(RBUF);
+        r->timer = evtimer_new(p->base, on_timeout, r);
+        if (!r->rbuf || !r->timer) {
+            req_destroy(r);
+            return NULL;
+        }
+    }
+    r->rcap = RBUF;
+    if (r->wcap < wcap) {
+        char *nb = realloc(r->wbuf, wcap);
+        if (!nb) {
+            r->p = p;
+            req_destroy(r);
+            return NULL;
+        }
+        r->wbuf = nb;
+        r->wcap = wcap;
+    }
+    r->p = p;
+    return r;
 }
 
 /* Hands the connection back to the pool if the response ended cleanly. */
@@ -606,6 +666,11 @@ void upstream_pool_free(upstream_pool *p)
         free(h);
         h = next;
     }
+    while (p->free_reqs) {
+        h1_req *r = p->free_reqs;
+        p->free_reqs = r->next_free;
+        req_destroy(r);
+    }
     if (p->idle_sweep)
         event_free(p->idle_sweep);
     curl_pool_free(p->curl);
@@ -623,46 +688,57 @@ upstream_req *upstream_start(upstream_pool *p, const upstream_opts *o, const ups
     if (parse_url(o->url, host, sizeof host, port, &path) != 0)
         return NULL;
     h1_host *h = host_get(p, host, port);
-    h1_req *r = h ? calloc(1, sizeof *r) : NULL;
+    if (!h)
+        return NULL;
+    bool post = o->body != NULL && !(o->method && !strcmp(o->method, "GET"));
+    size_t plen = strlen(path), hlen = strlen(h->hostport), blen = o->bearer ? strlen(o->bearer) : 0;
+    size_t cap = plen + hlen + blen + 256 + (post ? o->body_len : 0);
+    h1_req *r = req_alloc(p, cap);
     if (!r)
         return NULL;
     r->hdr.transport = 0;
-    r->p = p;
     r->host = h;
     r->cb = *cb;
     r->ud = ud;
     r->timeout_ms = o->timeout_ms;
     r->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
-    r->rcap = RBUF;
-    r->rbuf = malloc(r->rcap);
-    bool post = o->body != NULL && !(o->method && !strcmp(o->method, "GET"));
-    size_t cap = strlen(path) + strlen(h->hostport) + (o->bearer ? strlen(o->bearer) : 0) + 256 + (post ? o->body_len : 0);
-    r->wbuf = malloc(cap);
-    r->timer = evtimer_new(p->base, on_timeout, r);
-    if (!r->rbuf || !r->wbuf || !r->timer) {
-        if (r->timer)
-            event_free(r->timer);
-        free(r->rbuf);
-        free(r->wbuf);
-        free(r);
-        return NULL;
-    }
-    int n = snprintf(r->wbuf, cap,
-                     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tollgate/" TOLLGATE_VERSION "\r\n"
-                     "Accept: application/json, text/event-stream, application/x-ndjson\r\n",
-                     post ? "POST" : "GET", path, h->hostport);
-    if (o->bearer)
-        n += snprintf(r->wbuf + n, cap - (size_t)n, "Authorization: Bearer %s\r\n", o->bearer);
+    /* The head is assembled with memcpy: this runs once per request. */
+    static const char head1[] = " HTTP/1.1\r\nHost: ";
+    static const char head2[] = "\r\nUser-Agent: tollgate/" TOLLGATE_VERSION "\r\n"
+                                "Accept: application/json, text/event-stream, application/x-ndjson\r\n";
+    char *w = r->wbuf;
+#define PUT(s, n) (memcpy(w, (s), (n)), w += (n))
     if (post)
-        n += snprintf(r->wbuf + n, cap - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                      o->body_len);
+        PUT("POST ", 5);
     else
-        n += snprintf(r->wbuf + n, cap - (size_t)n, "\r\n");
-    if (post && o->body_len) {
-        memcpy(r->wbuf + n, o->body, o->body_len);
-        n += (int)o->body_len;
+        PUT("GET ", 4);
+    PUT(path, plen);
+    PUT(head1, sizeof head1 - 1);
+    PUT(h->hostport, hlen);
+    PUT(head2, sizeof head2 - 1);
+    if (o->bearer) {
+        PUT("Authorization: Bearer ", 22);
+        PUT(o->bearer, blen);
+        PUT("\r\n", 2);
     }
-    r->wlen = (size_t)n;
+    if (post) {
+        char num[24], *q = num + sizeof num;
+        size_t v = o->body_len;
+        do {
+            *--q = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        PUT("Content-Type: application/json\r\nContent-Length: ", 48);
+        PUT(q, (size_t)(num + sizeof num - q));
+        PUT("\r\n\r\n", 4);
+        if (o->body_len)
+            PUT(o->body, o->body_len);
+    } else {
+        PUT("\r\n", 2);
+    }
+#undef PUT
+    size_t n = (size_t)(w - r->wbuf);
+    r->wlen = n;
     p->active++;
     /* Start from the loop, not from here: a request that fails at once
      * (refused, unresolvable) must report through on_done after the

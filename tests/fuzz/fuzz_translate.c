@@ -15,6 +15,78 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Differential: the byte-level fast paths (translate_fast.c) against the
+ * jansson paths they stand in for. A fast path may decline; when it
+ * answers, jansson must agree exactly. */
+static void fast_vs_jansson(tr_kind kind, unsigned sel, const char *s, size_t n)
+{
+    for (int nul = 0; nul < 2; nul++)
+        if (tj_valid(s, n, nul)) {
+            json_t *j = json_loadb(s, n, nul ? JSON_ALLOW_NUL : 0, NULL);
+            if (!j)
+                abort();
+            json_decref(j);
+        }
+    char model[64];
+    if (tr_request_model(s, n, model, sizeof model)) {
+        json_t *j = json_loadb(s, n, 0, NULL);
+        const char *m = json_string_value(json_object_get(j, "model"));
+        if (!json_is_object(j) || !m || strcmp(m, model))
+            abort();
+        json_decref(j);
+    }
+
+    /* The request for an OpenAI-compatible upstream: same fields, same
+     * info (outputs compared as JSON values: the fast path keeps the
+     * client's bytes, jansson re-serialises). */
+    buf fo, so;
+    buf_init(&fo);
+    buf_init(&so);
+    tr_request_info fi, si;
+    tr_error fe, se;
+    int frc = tr_build_request(kind, TR_SRC_OPENAI, s, n, "up/m\\\"", &fo, &fi, &fe);
+    tr_fast_disabled = true;
+    int src = tr_build_request(kind, TR_SRC_OPENAI, s, n, "up/m\\\"", &so, &si, &se);
+    tr_fast_disabled = false;
+    if (frc != src || memcmp(&fi, &si, sizeof fi) || (frc && memcmp(&fe, &se, sizeof fe)))
+        abort();
+    if (frc == 0) {
+        json_t *a = json_loadb(fo.data, fo.len, 0, NULL), *b = json_loadb(so.data, so.len, 0, NULL);
+        if (!a || !b || !json_equal(a, b))
+            abort();
+        json_decref(a);
+        json_decref(b);
+    }
+    buf_free(&fo);
+    buf_free(&so);
+
+    /* A whole non-streaming OpenAI body: same stats and output. */
+    tr_request_info info = {0};
+    tr_stream *ft = tr_stream_new(kind == TR_EMBEDDING ? TR_CHAT : kind, TR_SRC_OPENAI, &info, "alias");
+    tr_stream *st = tr_stream_new(kind == TR_EMBEDDING ? TR_CHAT : kind, TR_SRC_OPENAI, &info, "alias");
+    if (ft && st) {
+        buf_init(&fo);
+        buf_init(&so);
+        (void)tr_stream_feed(ft, s, n, &fo);
+        (void)tr_stream_feed(st, s, n, &so);
+        frc = tr_stream_finish(ft, &fo);
+        tr_fast_disabled = true;
+        src = tr_stream_finish(st, &so);
+        tr_fast_disabled = false;
+        tr_stats *a = tr_stream_stats(ft), *b = tr_stream_stats(st);
+        if (frc != src || a->done != b->done || a->failed != b->failed || a->have_usage != b->have_usage ||
+            a->prompt_tokens != b->prompt_tokens || a->completion_tokens != b->completion_tokens ||
+            a->completion_tokens_estimate != b->completion_tokens_estimate || a->first_token != b->first_token ||
+            strcmp(a->finish_reason, b->finish_reason) || fo.len != so.len || memcmp(fo.data, so.data, fo.len))
+            abort();
+        buf_free(&fo);
+        buf_free(&so);
+    }
+    tr_stream_free(ft);
+    tr_stream_free(st);
+    (void)sel;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -37,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     tr_kind kind = (tr_kind)(sel % 3);
     tr_source src = (sel >> 2) & 1 ? TR_SRC_OPENAI : TR_SRC_OLLAMA;
+    fast_vs_jansson(kind, sel, s, n);
 
     buf out;
     buf_init(&out);

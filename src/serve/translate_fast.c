@@ -1,0 +1,526 @@
+/* Byte-level fast paths for the OpenAI-compatible pass-through: routing,
+ * building the upstream request and reading a non-streaming response,
+ * without building a jansson tree. Each path first checks the whole text
+ * with tj_valid (which accepts only what jansson accepts) and hands anything
+ * unusual (errors, duplicate keys of interest, unusual shapes) back to the
+ * jansson path, which stays the reference: tests/fuzz/fuzz_translate.c runs
+ * both and compares them. */
+#include <string.h>
+
+#include "serve/translate_int.h"
+
+bool tr_fast_disabled;
+
+/* Deeper documents are left to jansson (its limit is 2048). */
+#define FAST_MAX_DEPTH 64
+
+static const char *ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+        return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+static long hex4(const char *p, const char *e)
+{
+    if (e - p < 4)
+        return -1;
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Length of the valid UTF-8 sequence at p (as jansson checks it), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *e)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned long cp;
+    if (c < 0xC2 || c > 0xF4)
+        return 0;
+    n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+    if ((size_t)(e - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* A string literal at p (on its opening quote); returns the byte after the
+ * closing quote, or NULL. allow_nul: \u0000 is accepted (never in keys). */
+static const char *v_string(const char *p, const char *e, bool allow_nul)
+{
+    for (p++; p < e;) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            p++; /* the common case first: plain ASCII text */
+            continue;
+        }
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL;
+        if (c >= 0x80) {
+            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            if (!n)
+                return NULL;
+            p += n;
+            continue;
+        }
+        if (c != '\\') {
+            p++;
+            continue;
+        }
+        if (++p >= e)
+            return NULL;
+        switch (*p) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': p++; break;
+        case 'u': {
+            long cp = hex4(p + 1, e);
+            if (cp < 0 || (cp == 0 && !allow_nul) || (cp >= 0xDC00 && cp <= 0xDFFF))
+                return NULL;
+            p += 5;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (e - p < 6 || p[0] != '\\' || p[1] != 'u')
+                    return NULL;
+                long lo = hex4(p + 2, e);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return NULL;
+                p += 6;
+            }
+            break;
+        }
+        default: return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* A number jansson surely reads without overflow: integers of at most 18
+ * digits, reals of at most 40 characters with a 1-2 digit exponent. */
+static const char *v_number(const char *p, const char *e)
+{
+    const char *s = p;
+    if (p < e && *p == '-')
+        p++;
+    if (p >= e || *p < '0' || *p > '9')
+        return NULL;
+    if (*p == '0') {
+        p++;
+        if (p < e && *p >= '0' && *p <= '9')
+            return NULL;
+    } else {
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    bool real = false;
+    if (p < e && *p == '.') {
+        real = true;
+        p++;
+        const char *d = p;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        real = true;
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        const char *d = p;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d || p - d > 2)
+            return NULL;
+    }
+    size_t n = (size_t)(p - s);
+    if (real ? n > 40 : n - (*s == '-') > 18)
+        return NULL;
+    return p;
+}
+
+static const char *v_value(const char *p, const char *e, bool allow_nul, int depth);
+
+static const char *v_container(const char *p, const char *e, bool allow_nul, int depth)
+{
+    bool obj = *p == '{';
+    char close = obj ? '}' : ']';
+    if (depth >= FAST_MAX_DEPTH)
+        return NULL;
+    p = ws(p + 1, e);
+    if (p < e && *p == close)
+        return p + 1;
+    for (;;) {
+        if (obj) {
+            if (p >= e || *p != '"' || !(p = v_string(p, e, false)))
+                return NULL;
+            p = ws(p, e);
+            if (p >= e || *p != ':')
+                return NULL;
+            p = ws(p + 1, e);
+        }
+        if (!(p = v_value(p, e, allow_nul, depth + 1)))
+            return NULL;
+        p = ws(p, e);
+        if (p >= e)
+            return NULL;
+        if (*p == close)
+            return p + 1;
+        if (*p != ',')
+            return NULL;
+        p = ws(p + 1, e);
+    }
+}
+
+static const char *v_lit(const char *p, const char *e, const char *lit, size_t n)
+{
+    return (size_t)(e - p) >= n && !memcmp(p, lit, n) ? p + n : NULL;
+}
+
+static const char *v_value(const char *p, const char *e, bool allow_nul, int depth)
+{
+    if (p >= e)
+        return NULL;
+    switch (*p) {
+    case '"': return v_string(p, e, allow_nul);
+    case '{':
+    case '[': return v_container(p, e, allow_nul, depth);
+    case 't': return v_lit(p, e, "true", 4);
+    case 'f': return v_lit(p, e, "false", 5);
+    case 'n': return v_lit(p, e, "null", 4);
+    default: return v_number(p, e);
+    }
+}
+
+bool tj_valid(const char *s, size_t n, bool allow_nul)
+{
+    const char *e = s + n, *p = ws(s, e);
+    if (p >= e || (*p != '{' && *p != '['))
+        return false;
+    p = v_container(p, e, allow_nul, 0);
+    return p && ws(p, e) == e;
+}
+
+/* ---- small readers over validated text ---- */
+
+static bool absent(tj_span v) { return !v.p || tj_span_is(v, "null"); }
+
+/* The text of a string value (decoded into scratch only when it has
+ * escapes); n = 0 for anything that is not a string (jansson's
+ * json_string_value of a non-string). */
+static const char *text_of(tj_span v, buf *scratch, size_t *n)
+{
+    *n = 0;
+    if (!v.p || *v.p != '"')
+        return "";
+    if (!memchr(v.p + 1, '\\', v.n - 2)) {
+        *n = v.n - 2;
+        return v.p + 1;
+    }
+    buf_reset(scratch);
+    if (!tj_string(v, scratch) || scratch->oom)
+        return NULL;
+    *n = scratch->len;
+    return scratch->data ? scratch->data : "";
+}
+
+/* Adds the token estimate of a string value (0 for other types). */
+static bool estimate(tj_span v, buf *scratch, uint64_t *acc)
+{
+    size_t n;
+    const char *s = text_of(v, scratch, &n);
+    if (!s)
+        return false;
+    *acc += tr_count_tokens_estimate(s, n);
+    return true;
+}
+
+/* An integer (jansson's json_is_integer: no fraction or exponent). */
+static bool int_of(tj_span v, long long *out)
+{
+    if (!v.p || !((*v.p >= '0' && *v.p <= '9') || *v.p == '-') || memchr(v.p, '.', v.n) || memchr(v.p, 'e', v.n) ||
+        memchr(v.p, 'E', v.n))
+        return false;
+    const char *p = v.p, *e = v.p + v.n;
+    bool neg = *p == '-';
+    long long x = 0;
+    for (p += neg; p < e; p++)
+        x = x * 10 + (*p - '0'); /* at most 18 digits: tj_valid */
+    *out = neg ? -x : x;
+    return true;
+}
+
+bool tr_request_model(const char *body, size_t len, char *model, size_t cap)
+{
+    static const char *const keys[] = {"model"};
+    tj_span v[1];
+    if (tr_fast_disabled || !tj_valid(body, len, false) || !tj_scan(body, body + len, keys, 1, v) || !v[0].p ||
+        *v[0].p != '"' || v[0].n - 2 >= cap || memchr(v[0].p, '\\', v[0].n))
+        return false;
+    memcpy(model, v[0].p + 1, v[0].n - 2);
+    model[v[0].n - 2] = '\0';
+    return true;
+}
+
+/* ---- the request ---- */
+
+typedef struct {
+    buf *scratch;
+    uint64_t est;
+    bool ok;
+} est_ctx;
+
+static void est_part(void *ud, size_t i, tj_span el)
+{
+    static const char *const keys[] = {"text"};
+    est_ctx *c = ud;
+    tj_span v[1];
+    (void)i;
+    if (!c->ok || *el.p != '{')
+        return;
+    c->ok = tj_scan(el.p, el.p + el.n, keys, 1, v) && estimate(v[0], c->scratch, &c->est);
+}
+
+static void est_message(void *ud, size_t i, tj_span el)
+{
+    static const char *const keys[] = {"content"};
+    est_ctx *c = ud;
+    tj_span v[1];
+    (void)i;
+    c->est += 3;
+    if (!c->ok || *el.p != '{')
+        return;
+    if (!tj_scan(el.p, el.p + el.n, keys, 1, v) || !estimate(v[0], c->scratch, &c->est)) {
+        c->ok = false;
+        return;
+    }
+    if (v[0].p && *v[0].p == '[')
+        c->ok = tj_array_each(v[0].p, v[0].p + v[0].n, est_part, c) && c->ok;
+}
+
+static void est_elem(void *ud, size_t i, tj_span el)
+{
+    est_ctx *c = ud;
+    (void)i;
+    c->ok = c->ok && estimate(el, c->scratch, &c->est);
+}
+
+int tr_fast_openai_request(tr_kind kind, const char *body, size_t len, const char *model, buf *out,
+                           tr_request_info *info)
+{
+    const char *need = kind == TR_CHAT ? "messages" : kind == TR_COMPLETION ? "prompt" : "input";
+    const char *const keys[] = {"model", "stream", "stream_options", need};
+    const char *const so_keys[] = {"include_usage"};
+    tj_span v[4], so[1] = {{NULL, 0}};
+    const char *e = body + len;
+    if (tr_fast_disabled || !tj_valid(body, len, false) || *ws(body, e) != '{' || !tj_scan(body, e, keys, 4, v))
+        return 0;
+    if (!v[0].p || *v[0].p != '"' || absent(v[3]))
+        return 0; /* the errors are the jansson path's */
+    if (kind == TR_CHAT && (*v[3].p != '[' || *ws(v[3].p + 1, e) == ']'))
+        return 0;
+    bool stream = tj_span_is(v[1], "true");
+    if (!absent(v[1]) && !stream && !tj_span_is(v[1], "false"))
+        return 0;
+    if (!absent(v[2])) {
+        if (*v[2].p != '{' || !tj_scan(v[2].p, v[2].p + v[2].n, so_keys, 1, so))
+            return 0;
+        if (!absent(so[0]) && !tj_span_is(so[0], "true") && !tj_span_is(so[0], "false"))
+            return 0;
+    }
+    memset(info, 0, sizeof *info);
+    info->stream = kind != TR_EMBEDDING && stream;
+    info->include_usage = info->stream && tj_span_is(so[0], "true");
+
+    buf scratch;
+    buf_init(&scratch);
+    est_ctx c = {&scratch, 0, true};
+    if (kind == TR_CHAT) {
+        c.ok = tj_array_each(v[3].p, v[3].p + v[3].n, est_message, &c) && c.ok;
+        c.est += 3;
+    } else if (*v[3].p == '[') {
+        c.ok = tj_array_each(v[3].p, v[3].p + v[3].n, est_elem, &c) && c.ok;
+    } else {
+        c.ok = estimate(v[3], &scratch, &c.est);
+    }
+    buf_free(&scratch);
+    if (!c.ok)
+        return 0;
+    info->prompt_tokens_estimate = c.est;
+
+    /* The gateway always asks a streaming upstream for the usage chunk. */
+    tj_span so_edit = {NULL, 0};
+    bool so_append = false;
+    if (info->stream && !tj_span_is(so[0], "true")) {
+        if (!v[2].p)
+            so_append = true;
+        else if (tj_span_is(v[2], "null"))
+            so_edit = v[2];
+        else
+            return 0;
+    }
+    size_t start = out->len;
+    const char *p = body;
+    const tj_span *first = &v[0], *second = &so_edit;
+    if (so_edit.p && so_edit.p < v[0].p) {
+        first = &so_edit;
+        second = &v[0];
+    }
+    const tj_span *ed[2] = {first, second};
+    for (int i = 0; i < 2; i++) {
+        if (!ed[i]->p)
+            continue;
+        buf_append(out, p, (size_t)(ed[i]->p - p));
+        if (ed[i] == &v[0])
+            buf_json_str(out, model, strlen(model));
+        else
+            buf_puts(out, "{\"include_usage\":true}");
+        p = ed[i]->p + ed[i]->n;
+    }
+    if (so_append) {
+        const char *close = e;
+        while (close > p && close[-1] != '}')
+            close--;
+        close--; /* the object's closing brace */
+        buf_append(out, p, (size_t)(close - p));
+        buf_puts(out, ",\"stream_options\":{\"include_usage\":true}}");
+    } else {
+        buf_append(out, p, (size_t)(e - p));
+    }
+    if (out->oom) {
+        out->len = start;
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- the non-streaming response ---- */
+
+typedef struct {
+    tr_stream *t;
+    uint64_t est;
+    bool ok;
+} tap_ctx;
+
+static void tap_tool(void *ud, size_t i, tj_span el)
+{
+    static const char *const fkeys[] = {"function"}, *const akeys[] = {"arguments"};
+    tap_ctx *c = ud;
+    tj_span f[1], a[1];
+    (void)i;
+    if (!c->ok || *el.p != '{')
+        return;
+    if (!tj_scan(el.p, el.p + el.n, fkeys, 1, f)) {
+        c->ok = false;
+        return;
+    }
+    if (!f[0].p || *f[0].p != '{')
+        return;
+    c->ok = tj_scan(f[0].p, f[0].p + f[0].n, akeys, 1, a) && estimate(a[0], &c->t->text, &c->est);
+}
+
+static void tap_choice(void *ud, size_t i, tj_span el)
+{
+    static const char *const ch_keys[] = {"delta", "message", "text", "finish_reason"};
+    static const char *const d_keys[] = {"content", "reasoning_content", "reasoning", "tool_calls"};
+    tap_ctx *c = ud;
+    tr_stream *t = c->t;
+    tj_span v[4], d[4] = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
+    (void)i;
+    if (!c->ok || *el.p != '{')
+        return;
+    if (!tj_scan(el.p, el.p + el.n, ch_keys, 4, v)) {
+        c->ok = false;
+        return;
+    }
+    tj_span dv = v[0].p ? v[0] : v[1];
+    if (dv.p && *dv.p == '{' && !tj_scan(dv.p, dv.p + dv.n, d_keys, 4, d)) {
+        c->ok = false;
+        return;
+    }
+    bool token = false;
+    tj_span texts[4] = {d[0], d[1], d[2], v[2]};
+    for (int k = 0; k < 4; k++) {
+        size_t n;
+        const char *s = text_of(texts[k], &t->text, &n);
+        if (!s) {
+            c->ok = false;
+            return;
+        }
+        token |= n > 0;
+        c->est += tr_count_tokens_estimate(s, n);
+    }
+    tj_span tcs = d[3];
+    if (tcs.p && *tcs.p == '[' && *ws(tcs.p + 1, tcs.p + tcs.n) != ']') {
+        token = true;
+        if (!tj_array_each(tcs.p, tcs.p + tcs.n, tap_tool, c) || !c->ok) {
+            c->ok = false;
+            return;
+        }
+    }
+    if (token && !t->tok_seen)
+        t->tok_seen = t->st.first_token = true;
+    size_t fn;
+    const char *f = text_of(v[3], &t->text, &fn);
+    if (!f) {
+        c->ok = false;
+        return;
+    }
+    if (fn) {
+        tr_copy(t->st.finish_reason, sizeof t->st.finish_reason, f, fn);
+        t->saw_finish = true;
+    }
+}
+
+int tr_fast_openai_body(tr_stream *t, const char *s, size_t n)
+{
+    static const char *const keys[] = {"error", "choices", "usage"};
+    static const char *const ukeys[] = {"prompt_tokens", "completion_tokens"};
+    tj_span v[3], u[2];
+    if (tr_fast_disabled || !tj_valid(s, n, true) || *ws(s, s + n) != '{' || !tj_scan(s, s + n, keys, 3, v) ||
+        !absent(v[0]))
+        return 0;
+    if (v[2].p && *v[2].p == '{' && !tj_scan(v[2].p, v[2].p + v[2].n, ukeys, 2, u))
+        return 0;
+    tr_stats saved = t->st;
+    bool saved_finish = t->saw_finish, saved_tok = t->tok_seen;
+    tap_ctx c = {t, 0, true};
+    if (v[1].p && *v[1].p == '[' && (!tj_array_each(v[1].p, v[1].p + v[1].n, tap_choice, &c) || !c.ok)) {
+        t->st = saved;
+        t->saw_finish = saved_finish;
+        t->tok_seen = saved_tok;
+        return 0;
+    }
+    t->st.completion_tokens_estimate += c.est;
+    if (v[2].p && *v[2].p == '{') {
+        long long pt = 0, ct = 0;
+        bool hp = int_of(u[0], &pt), hc = int_of(u[1], &ct);
+        if (hp || hc) {
+            t->st.have_usage = true;
+            t->st.prompt_tokens = hp && pt > 0 ? (uint64_t)pt : 0;
+            t->st.completion_tokens = hc && ct > 0 ? (uint64_t)ct : 0;
+        }
+    }
+    return 1;
+}
