@@ -21,7 +21,11 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#define READ_CHUNK 16384
+/* Connections start with a small read buffer that grows on demand: most
+ * requests are a few hundred bytes, and a long stream keeps its connection
+ * (and buffer) for minutes, so 10,000 streams must not cost 16 KiB each. */
+#define READ_CHUNK 2048
+#define READ_MIN_FREE 512
 
 typedef struct worker worker;
 
@@ -35,8 +39,11 @@ struct conn {
     char *in;
     size_t in_len, in_cap;
     struct evbuffer *out;
-    /* Current request framing. */
-    http_request req;
+    /* Current request framing. The parsed head itself is not kept: its
+     * pointers would dangle when the buffer grows for the body, and its
+     * header array would cost 2 KiB per connection for a whole stream. */
+    int64_t content_length;
+    bool chunked, expect_continue;
     size_t head_len;
     size_t body_at, body_len; /* decoded body at in[body_at..+body_len) */
     size_t raw_at;            /* chunked: first raw byte not yet decoded */
@@ -65,6 +72,7 @@ struct worker {
     bool stopping;
     time_t date_sec;
     char date[64];
+    http_request scratch; /* the head handed to the handler, valid during the call */
 };
 
 struct server {
@@ -354,7 +362,7 @@ int conn_thread_index(const conn *c) { return c->w->index; }
 static bool body_complete(conn *c)
 {
     const server_config *cfg = &c->w->s->cfg;
-    if (c->req.chunked) {
+    if (c->chunked) {
         size_t len = c->in_len - c->raw_at, used = 0;
         int rc = http_chunked_decode(&c->chunk, c->in + c->raw_at, &len, &used);
         if (rc < 0) {
@@ -374,7 +382,7 @@ static bool body_complete(conn *c)
         }
         return false;
     }
-    size_t need = c->req.content_length > 0 ? (size_t)c->req.content_length : 0;
+    size_t need = c->content_length > 0 ? (size_t)c->content_length : 0;
     if (c->in_len - c->head_len < need)
         return false;
     c->body_len = need;
@@ -388,7 +396,8 @@ static void process_input(conn *c)
     c->processing = true;
     while (c->state == ST_READING && !c->broken && !c->close_after_write && c->in_len > 0) {
         if (!c->have_head) {
-            int rc = http_parse_request(c->in, c->in_len, cfg->max_head, &c->req);
+            http_request *req = &c->w->scratch;
+            int rc = http_parse_request(c->in, c->in_len, cfg->max_head, req);
             if (rc == HTTP_INCOMPLETE)
                 break;
             if (rc < 0) {
@@ -402,15 +411,18 @@ static void process_input(conn *c)
             c->body_len = 0;
             c->sent_continue = false;
             http_chunked_init(&c->chunk);
-            c->keep_alive = c->req.keep_alive;
-            c->head_method = http_method_is(&c->req, "HEAD");
-            if (c->req.content_length > (int64_t)cfg->max_body) {
+            c->keep_alive = req->keep_alive;
+            c->head_method = http_method_is(req, "HEAD");
+            c->content_length = req->content_length;
+            c->chunked = req->chunked;
+            c->expect_continue = req->expect_continue;
+            if (req->content_length > (int64_t)cfg->max_body) {
                 reject(c, 413, "request body too large");
                 break;
             }
         }
         if (!body_complete(c)) {
-            if (!c->close_after_write && c->req.expect_continue && !c->sent_continue) {
+            if (!c->close_after_write && c->expect_continue && !c->sent_continue) {
                 c->sent_continue = true;
                 evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
                 flush_out(c);
@@ -420,7 +432,14 @@ static void process_input(conn *c)
         c->state = ST_HANDLING;
         c->w->handling++;
         evtimer_del(c->timer);
-        cfg->handler(c, &c->req, c->in + c->body_at, c->body_len, cfg->ud);
+        /* Parse the head again from the (possibly moved) buffer: cheap,
+         * and the result lives in the worker, not in every connection. */
+        http_request *req = &c->w->scratch;
+        if (http_parse_request(c->in, c->head_len, cfg->max_head, req) != (int)c->head_len) {
+            schedule_reap(c); /* cannot happen: the same bytes parsed before */
+            break;
+        }
+        cfg->handler(c, req, c->in + c->body_at, c->body_len, cfg->ud);
         /* A synchronous answer set state back to ST_READING and compacted
          * the buffer: loop for the next pipelined request. */
     }
@@ -434,7 +453,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     const server_config *cfg = &c->w->s->cfg;
     if (c->broken)
         return;
-    if (c->in_cap - c->in_len < READ_CHUNK / 4) {
+    if (c->in_cap - c->in_len < READ_MIN_FREE) {
         size_t limit = cfg->max_head + cfg->max_body + READ_CHUNK;
         if (c->in_cap >= limit) {
             /* Buffer full of pipelined data while a response is pending:

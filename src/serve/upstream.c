@@ -20,7 +20,7 @@
 #include "parse/http.h"
 #include "serve/upstream_int.h"
 
-#define RBUF 16384
+#define RBUF 2048 /* grows on demand; small so idle streams stay cheap */
 #define MAX_HEAD (64 * 1024)
 #define MAX_IDLE_PER_HOST 512
 #define IDLE_TIMEOUT_S 60
@@ -68,7 +68,11 @@ struct h1_req {
     char *rbuf;
     size_t rlen, rcap;
     int phase;
-    http_response resp;
+    struct {                /* what framing needs of the response head */
+        int status;
+        int64_t content_length;
+        bool chunked, keep_alive;
+    } resp;
     http_chunked ch;
     int64_t body_left;  /* content-length bodies; -1 = chunked or to EOF */
     bool until_eof;
@@ -358,13 +362,18 @@ static bool consume(h1_req *r)
         return true; /* an early answer: parsed once the request is out */
     if (r->phase == PH_HEAD) {
         for (;;) {
-            int n = http_parse_response(r->rbuf, r->rlen, MAX_HEAD, &r->resp);
+            http_response head; /* on the stack: its header array is 2 KiB */
+            int n = http_parse_response(r->rbuf, r->rlen, MAX_HEAD, &head);
             if (n == HTTP_INCOMPLETE)
                 return true;
             if (n < 0) {
                 finish(r, UP_E_IO, "malformed HTTP response from upstream");
                 return false;
             }
+            r->resp.status = head.status;
+            r->resp.content_length = head.content_length;
+            r->resp.chunked = head.chunked;
+            r->resp.keep_alive = head.keep_alive;
             memmove(r->rbuf, r->rbuf + n, r->rlen - (size_t)n);
             r->rlen -= (size_t)n;
             if (r->resp.status >= 100 && r->resp.status < 200)
@@ -446,7 +455,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         conn_close(c);
         return;
     }
-    if (r->rcap - r->rlen < 1024) {
+    if (r->rcap - r->rlen < 512) {
         size_t ncap = r->rcap * 2;
         if (r->phase == PH_HEAD && ncap > MAX_HEAD * 2) {
             finish(r, UP_E_IO, "upstream response head too large");
