@@ -595,11 +595,21 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     worker *w = arg;
-    if (w->stopping)
+    if (w->stopping) {
+        /* Asked again with no grace: stop waiting for what is in flight. */
+        if (atomic_load(&w->s->grace_ms) == 0)
+            event_base_loopexit(w->base, NULL);
         return;
+    }
     w->stopping = true;
     if (w->accept_ev)
         event_del(w->accept_ev);
+    /* Close the listener now, not at server_free: with SO_REUSEPORT a
+     * successor server on the same port then gets every new connection. */
+    if (w->lfd >= 0) {
+        close(w->lfd);
+        w->lfd = -1;
+    }
     /* Idle keep-alive connections go now; busy ones finish or time out. */
     conn *c = w->conns;
     while (c) {
@@ -756,7 +766,7 @@ void server_free(server *s)
             event_free(w->stop_ev);
         if (w->grace_ev)
             event_free(w->grace_ev);
-        if (w->lfd > 0)
+        if (w->lfd >= 0)
             close(w->lfd);
         if (w->base)
             event_base_free(w->base);

@@ -50,8 +50,10 @@ int server_port(const server *s);
 /* Runs the workers; returns after server_stop() once in-flight responses
  * finished or the grace period ran out. Returns 0 or -1. */
 int server_run(server *s);
-/* Thread-safe and async-signal-safe: asks the workers to stop accepting,
- * finish what is in flight within grace_ms, and return. */
+/* Thread-safe: asks the workers to stop accepting (closing the listeners at
+ * once, so another server bound to the same port with SO_REUSEPORT takes
+ * over), finish what is in flight within grace_ms, and return. Called again
+ * with grace_ms 0, it stops waiting. */
 void server_stop(server *s, int grace_ms);
 void server_free(server *s);
 /* Installs SIGINT/SIGTERM handling that calls server_stop(s, grace_ms) and

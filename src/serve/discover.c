@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,8 @@ config *discover_config(const char *ollama_host, int wait_s, char *err, size_t e
 struct discover_poller {
     gateway *g;
     int interval_s;
+    char *watch_base;
+    atomic_bool changed;
     pthread_t tid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -158,12 +161,44 @@ static void poll_once(gateway *g)
     }
 }
 
+/* Does Ollama's /api/tags still list exactly the models being served? */
+static void watch_tags(discover_poller *p)
+{
+    char url[1024], msg[256];
+    snprintf(url, sizeof url, "%s/api/tags", p->watch_base);
+    buf body;
+    buf_init(&body);
+    if (http_get(url, 3000, &body, msg, sizeof msg) == 200) {
+        json_t *root = json_loadb(body.data ? body.data : "", body.len, 0, NULL), *m;
+        size_t i, n = 0;
+        bool same = true;
+        json_array_foreach(json_object_get(root, "models"), i, m) {
+            const char *name = json_string_value(json_object_get(m, "name"));
+            if (!name || !*name)
+                continue;
+            n++;
+            bool found = false;
+            for (int k = 0; k < p->g->ngroups && !found; k++)
+                found = strcmp(p->g->groups[k].name, name) == 0;
+            same = same && found;
+        }
+        if (!same || n != (size_t)p->g->ngroups)
+            atomic_store(&p->changed, true);
+        json_decref(root);
+    }
+    buf_free(&body);
+}
+
+bool discover_poller_models_changed(discover_poller *p) { return p && atomic_load(&p->changed); }
+
 static void *poller_main(void *arg)
 {
     discover_poller *p = arg;
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         pthread_mutex_unlock(&p->mu);
+        if (p->watch_base && !atomic_load(&p->changed))
+            watch_tags(p);
         poll_once(p->g);
         pthread_mutex_lock(&p->mu);
         struct timespec ts;
@@ -176,16 +211,22 @@ static void *poller_main(void *arg)
     return NULL;
 }
 
-discover_poller *discover_poller_start(gateway *g, int interval_s)
+discover_poller *discover_poller_start(gateway *g, int interval_s, const char *watch_base)
 {
     discover_poller *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->g = g;
     p->interval_s = interval_s;
+    atomic_init(&p->changed, false);
+    if (watch_base && !(p->watch_base = strdup(watch_base))) {
+        free(p);
+        return NULL;
+    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (pthread_create(&p->tid, NULL, poller_main, p) != 0) {
+        free(p->watch_base);
         free(p);
         return NULL;
     }
@@ -203,5 +244,6 @@ void discover_poller_stop(discover_poller *p)
     pthread_join(p->tid, NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    free(p->watch_base);
     free(p);
 }

@@ -13,8 +13,12 @@
 config *discover_config(const char *ollama_host, int wait_s, char *err, size_t errlen);
 
 typedef struct discover_poller discover_poller;
-/* A background thread reading /api/ps of every distinct Ollama api_base. */
-discover_poller *discover_poller_start(gateway *g, int interval_s);
+/* A background thread reading /api/ps of every distinct Ollama api_base.
+ * With watch_base (no-config mode) it also reads watch_base/api/tags and
+ * notes when Ollama's model list no longer matches the served one. */
+discover_poller *discover_poller_start(gateway *g, int interval_s, const char *watch_base);
 void discover_poller_stop(discover_poller *p); /* NULL is fine */
+/* True once the watched model list differs from the served one. */
+bool discover_poller_models_changed(discover_poller *p);
 
 #endif

@@ -7,6 +7,9 @@
 #include "serve/serve.h"
 
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,28 +385,126 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
     return g;
 }
 
+/* One running configuration: gateway state, its server and its poller.
+ * Without --config, a change in Ollama's model list starts a new generation
+ * on the same port (SO_REUSEPORT) before the old one stops, so no
+ * connection is refused while requests in flight finish on the old one. */
+typedef struct {
+    gateway *g;
+    server *s;
+    discover_poller *poller;
+    pthread_t tid;
+    atomic_bool done;
+    int rc;
+} generation;
+
+static void *gen_run(void *arg)
+{
+    generation *gen = arg;
+    gen->rc = server_run(gen->s) == 0 ? 0 : 1;
+    atomic_store(&gen->done, true);
+    return NULL;
+}
+
+static void gen_free(generation *gen)
+{
+    atomic_store(&gen->g->stopping, true);
+    discover_poller_stop(gen->poller);
+    server_free(gen->s);
+    gateway_free(gen->g);
+    free(gen);
+}
+
+static generation *gen_start(config *cfg, const serve_opts *o, int threads, int port, const char *watch_base,
+                             char *err, size_t errlen)
+{
+    generation *gen = calloc(1, sizeof *gen);
+    if (!gen) {
+        config_free(cfg);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    atomic_init(&gen->done, false);
+    gen->g = gateway_new(cfg, threads, err, errlen); /* owns cfg, also on failure */
+    if (!gen->g) {
+        free(gen);
+        return NULL;
+    }
+    gen->g->max_body = (size_t)o->max_body_mb << 20;
+    server_config sc = {.host = o->host, .port = port, .threads = threads, .max_body = gen->g->max_body,
+                        .handler = on_request, .thread_init = thread_init, .thread_fini = thread_fini, .ud = gen->g};
+    gen->s = server_new(&sc, err, errlen);
+    if (!gen->s) {
+        gateway_free(gen->g);
+        free(gen);
+        return NULL;
+    }
+    gen->g->srv = (struct server *)gen->s;
+    if (o->poll_interval_s > 0)
+        gen->poller = discover_poller_start(gen->g, o->poll_interval_s, watch_base);
+    if (pthread_create(&gen->tid, NULL, gen_run, gen) != 0) {
+        snprintf(err, errlen, "cannot start the server thread");
+        gen_free(gen);
+        return NULL;
+    }
+    return gen;
+}
+
+static void log_models(const gateway *g)
+{
+    for (int i = 0; i < g->ndeps; i++)
+        log_info("  model %s -> %s at %s", g->deps[i].cfg->model_name, g->deps[i].cfg->model, g->deps[i].cfg->api_base);
+}
+
+/* Waits for the generation's server to return. A SIGINT/SIGTERM meanwhile
+ * stops waiting for requests in flight and is remembered in *signalled, so
+ * that a reload in progress does not swallow the user's stop. */
+static int gen_join(generation *gen, const sigset_t *sigs, bool *signalled)
+{
+    while (!atomic_load(&gen->done)) {
+        struct timespec ts = {0, 100 * 1000000};
+        int sig = sigtimedwait(sigs, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            log_info("stopping now, without waiting for requests in flight");
+            server_stop(gen->s, 0);
+            *signalled = true;
+        }
+    }
+    pthread_join(gen->tid, NULL);
+    int rc = gen->rc;
+    gen_free(gen);
+    return rc;
+}
+
 int serve_main(int argc, char **argv)
 {
     serve_opts o;
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    /* Signals are taken synchronously by the main thread (sigtimedwait);
+     * every thread started from here on inherits the block. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char err[1024];
     config *cfg;
-    const char *ollama_env = getenv("OLLAMA_HOST");
+    char *watch_base = NULL;
     if (o.config_path) {
         cfg = config_load_file(o.config_path, warn_cb, NULL, err, sizeof err);
-        if (!cfg) {
-            fprintf(stderr, "tollgate serve: %s\n", err);
-            return 1;
-        }
     } else {
-        cfg = discover_config(ollama_env, o.discover_wait_s, err, sizeof err);
-        if (!cfg) {
-            fprintf(stderr, "tollgate serve: %s\n", err);
-            return 1;
-        }
+        const char *env = getenv("OLLAMA_HOST");
+        watch_base = config_ollama_base(env && *env ? env : "127.0.0.1:11434");
+        cfg = discover_config(watch_base, o.discover_wait_s, err, sizeof err);
+    }
+    if (!cfg) {
+        fprintf(stderr, "tollgate serve: %s\n", err);
+        free(watch_base);
+        return 1;
     }
     for (size_t i = 0; i < cfg->nnotes; i++)
         log_debug("%s", cfg->notes[i]);
@@ -412,34 +513,49 @@ int serve_main(int argc, char **argv)
     int threads = o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    gateway *g = gateway_new(cfg, threads, err, sizeof err);
-    if (!g) {
+    generation *gen = gen_start(cfg, &o, threads, o.port, watch_base, err, sizeof err);
+    if (!gen) {
         fprintf(stderr, "tollgate serve: %s\n", err);
+        free(watch_base);
         return 1;
     }
-    g->max_body = (size_t)o.max_body_mb << 20;
-    server_config sc = {.host = o.host, .port = o.port, .threads = threads, .max_body = g->max_body,
-                        .handler = on_request, .thread_init = thread_init, .thread_fini = thread_fini, .ud = g};
-    server *s = server_new(&sc, err, sizeof err);
-    if (!s) {
-        fprintf(stderr, "tollgate serve: %s\n", err);
-        gateway_free(g);
-        return 1;
-    }
-    g->srv = (struct server *)s;
-    server_stop_on_signals(s, 10000);
-    discover_poller *poller = o.poll_interval_s > 0 ? discover_poller_start(g, o.poll_interval_s) : NULL;
-
+    int port = server_port(gen->s);
     log_info("tollgate serve %s listening on http://%s:%d (%d models, %d deployments, %d threads, config %s)",
-             TOLLGATE_VERSION, o.host, server_port(s), g->ngroups, g->ndeps, threads,
+             TOLLGATE_VERSION, o.host, port, gen->g->ngroups, gen->g->ndeps, threads,
              o.config_path ? o.config_path : "none: models discovered from Ollama");
-    for (int i = 0; i < g->ndeps; i++)
-        log_info("  model %s -> %s at %s", g->deps[i].cfg->model_name, g->deps[i].cfg->model, g->deps[i].cfg->api_base);
-    rc = server_run(s) == 0 ? 0 : 1;
-    atomic_store(&g->stopping, true);
-    discover_poller_stop(poller);
-    server_free(s);
-    gateway_free(g);
+    log_models(gen->g);
+
+    time_t next_reload = 0;
+    bool signalled = false;
+    for (;;) {
+        struct timespec ts = {0, 200 * 1000000};
+        int sig = signalled ? SIGTERM : sigtimedwait(&sigs, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            log_info("stopping: finishing requests in flight (up to 10 s; signal again to stop at once)");
+            server_stop(gen->s, 10000);
+            break;
+        }
+        if (atomic_load(&gen->done))
+            break;
+        if (!discover_poller_models_changed(gen->poller) || time(NULL) < next_reload)
+            continue;
+        next_reload = time(NULL) + o.poll_interval_s;
+        config *ncfg = discover_config(watch_base, 0, err, sizeof err);
+        generation *next = ncfg ? gen_start(ncfg, &o, threads, port, watch_base, err, sizeof err) : NULL;
+        if (!next) {
+            log_warn("Ollama's model list changed but the gateway could not reload: %s", err);
+            continue; /* the old generation keeps serving; the poller will flag again */
+        }
+        log_info("Ollama's model list changed: now serving %d models (metrics start again from zero)",
+                 next->g->ngroups);
+        log_models(next->g);
+        server_stop(gen->s, 10000);
+        gen_join(gen, &sigs, &signalled);
+        gen = next;
+    }
+    bool again = false;
+    rc = gen_join(gen, &sigs, &again);
+    free(watch_base);
     curl_global_cleanup();
     log_info("tollgate serve stopped");
     return rc;
