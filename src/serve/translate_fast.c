@@ -14,57 +14,8 @@ bool tr_fast_disabled;
 /* Deeper documents are left to jansson (its limit is 2048). */
 #define FAST_MAX_DEPTH 64
 
-static const char *ws(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-        return (c | 0x20) - 'a' + 10;
-    return -1;
-}
 
-static long hex4(const char *p, const char *e)
-{
-    if (e - p < 4)
-        return -1;
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
-
-/* Length of the valid UTF-8 sequence at p (as jansson checks it), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *e)
-{
-    unsigned c = p[0];
-    size_t n;
-    unsigned long cp;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
-    if ((size_t)(e - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 /* A string literal at p (on its opening quote); returns the byte after the
  * closing quote, or NULL. allow_nul: \u0000 is accepted (never in keys). */
@@ -81,7 +32,7 @@ static const char *v_string(const char *p, const char *e, bool allow_nul)
         if (c < 0x20)
             return NULL;
         if (c >= 0x80) {
-            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            size_t n = tj_utf8_len((const unsigned char *)p, (const unsigned char *)e);
             if (!n)
                 return NULL;
             p += n;
@@ -96,14 +47,14 @@ static const char *v_string(const char *p, const char *e, bool allow_nul)
         switch (*p) {
         case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': p++; break;
         case 'u': {
-            long cp = hex4(p + 1, e);
+            long cp = tj_hex4(p + 1, e);
             if (cp < 0 || (cp == 0 && !allow_nul) || (cp >= 0xDC00 && cp <= 0xDFFF))
                 return NULL;
             p += 5;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (e - p < 6 || p[0] != '\\' || p[1] != 'u')
                     return NULL;
-                long lo = hex4(p + 2, e);
+                long lo = tj_hex4(p + 2, e);
                 if (lo < 0xDC00 || lo > 0xDFFF)
                     return NULL;
                 p += 6;
@@ -168,28 +119,28 @@ static const char *v_container(const char *p, const char *e, bool allow_nul, int
     char close = obj ? '}' : ']';
     if (depth >= FAST_MAX_DEPTH)
         return NULL;
-    p = ws(p + 1, e);
+    p = tj_ws(p + 1, e);
     if (p < e && *p == close)
         return p + 1;
     for (;;) {
         if (obj) {
             if (p >= e || *p != '"' || !(p = v_string(p, e, false)))
                 return NULL;
-            p = ws(p, e);
+            p = tj_ws(p, e);
             if (p >= e || *p != ':')
                 return NULL;
-            p = ws(p + 1, e);
+            p = tj_ws(p + 1, e);
         }
         if (!(p = v_value(p, e, allow_nul, depth + 1)))
             return NULL;
-        p = ws(p, e);
+        p = tj_ws(p, e);
         if (p >= e)
             return NULL;
         if (*p == close)
             return p + 1;
         if (*p != ',')
             return NULL;
-        p = ws(p + 1, e);
+        p = tj_ws(p + 1, e);
     }
 }
 
@@ -215,11 +166,11 @@ static const char *v_value(const char *p, const char *e, bool allow_nul, int dep
 
 bool tj_valid(const char *s, size_t n, bool allow_nul)
 {
-    const char *e = s + n, *p = ws(s, e);
+    const char *e = s + n, *p = tj_ws(s, e);
     if (p >= e || (*p != '{' && *p != '['))
         return false;
     p = v_container(p, e, allow_nul, 0);
-    return p && ws(p, e) == e;
+    return p && tj_ws(p, e) == e;
 }
 
 /* ---- small readers over validated text ---- */
@@ -334,11 +285,11 @@ int tr_fast_openai_request(tr_kind kind, const char *body, size_t len, const cha
     const char *const so_keys[] = {"include_usage"};
     tj_span v[4], so[1] = {{NULL, 0}};
     const char *e = body + len;
-    if (tr_fast_disabled || !tj_valid(body, len, false) || *ws(body, e) != '{' || !tj_scan(body, e, keys, 4, v))
+    if (tr_fast_disabled || !tj_valid(body, len, false) || *tj_ws(body, e) != '{' || !tj_scan(body, e, keys, 4, v))
         return 0;
     if (!v[0].p || *v[0].p != '"' || absent(v[3]))
         return 0; /* the errors are the jansson path's */
-    if (kind == TR_CHAT && (*v[3].p != '[' || *ws(v[3].p + 1, e) == ']'))
+    if (kind == TR_CHAT && (*v[3].p != '[' || *tj_ws(v[3].p + 1, e) == ']'))
         return 0;
     bool stream = tj_span_is(v[1], "true");
     if (!absent(v[1]) && !stream && !tj_span_is(v[1], "false"))
@@ -472,7 +423,7 @@ static void tap_choice(void *ud, size_t i, tj_span el)
         c->est += tr_count_tokens_estimate(s, n);
     }
     tj_span tcs = d[3];
-    if (tcs.p && *tcs.p == '[' && *ws(tcs.p + 1, tcs.p + tcs.n) != ']') {
+    if (tcs.p && *tcs.p == '[' && *tj_ws(tcs.p + 1, tcs.p + tcs.n) != ']') {
         token = true;
         if (!tj_array_each(tcs.p, tcs.p + tcs.n, tap_tool, c) || !c->ok) {
             c->ok = false;
@@ -498,7 +449,7 @@ int tr_fast_openai_body(tr_stream *t, const char *s, size_t n)
     static const char *const keys[] = {"error", "choices", "usage"};
     static const char *const ukeys[] = {"prompt_tokens", "completion_tokens"};
     tj_span v[3], u[2];
-    if (tr_fast_disabled || !tj_valid(s, n, true) || *ws(s, s + n) != '{' || !tj_scan(s, s + n, keys, 3, v) ||
+    if (tr_fast_disabled || !tj_valid(s, n, true) || *tj_ws(s, s + n) != '{' || !tj_scan(s, s + n, keys, 3, v) ||
         !absent(v[0]))
         return 0;
     if (v[2].p && *v[2].p == '{' && !tj_scan(v[2].p, v[2].p + v[2].n, ukeys, 2, u))

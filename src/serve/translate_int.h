@@ -127,4 +127,11 @@ int trs_openai_event(void *ud, const sse_event *ev);
 /* A whole OpenAI-compatible body for a non-streaming client. */
 int trs_openai_body_finish(tr_stream *t, buf *out);
 
+
+/* Byte-level JSON helpers shared by translate_json.c and translate_fast.c. */
+const char *tj_ws(const char *p, const char *e);           /* skips JSON whitespace */
+int tj_hexval(char c);                                      /* 0..15, or -1 */
+long tj_hex4(const char *p, const char *e);                 /* 4 hex digits, or -1 */
+size_t tj_utf8_len(const unsigned char *p, const unsigned char *e); /* valid UTF-8 sequence length (jansson's rules), or 0 */
+
 #endif

@@ -94,7 +94,7 @@ bool tj_span_is(tj_span v, const char *lit)
     return v.p && v.n == n && !memcmp(v.p, lit, n);
 }
 
-static const char *ws(const char *p, const char *e)
+const char *tj_ws(const char *p, const char *e)
 {
     while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
         p++;
@@ -159,24 +159,24 @@ static const char *skip_value(const char *p, const char *e)
 bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj_span *member)
 {
     size_t klen = strlen(key);
-    const char *p = ws(obj, end);
+    const char *p = tj_ws(obj, end);
     if (p >= end || *p != '{')
         return false;
-    p = ws(p + 1, end);
+    p = tj_ws(p + 1, end);
     const char *prev_end = NULL; /* end of the previous member's value */
     while (p < end && *p == '"') {
         const char *ks = p;
         const char *ke = skip_string(p, end);
         if (!ke)
             return false;
-        p = ws(ke, end);
+        p = tj_ws(ke, end);
         if (p >= end || *p != ':')
             return false;
-        const char *vs = ws(p + 1, end);
+        const char *vs = tj_ws(p + 1, end);
         const char *ve = skip_value(vs, end);
         if (!ve)
             return false;
-        p = ws(ve, end);
+        p = tj_ws(ve, end);
         bool match = (size_t)(ke - ks) == klen + 2 && memcmp(ks + 1, key, klen) == 0;
         if (match) {
             val->p = vs;
@@ -186,7 +186,7 @@ bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj
                     member->p = prev_end;
                     member->n = (size_t)(ve - prev_end);
                 } else {
-                    const char *me = (p < end && *p == ',') ? ws(p + 1, end) : ve;
+                    const char *me = (p < end && *p == ',') ? tj_ws(p + 1, end) : ve;
                     member->p = ks;
                     member->n = (size_t)(me - ks);
                 }
@@ -195,7 +195,7 @@ bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj
         }
         if (p < end && *p == ',') {
             prev_end = ve;
-            p = ws(p + 1, end);
+            p = tj_ws(p + 1, end);
             continue;
         }
         break;
@@ -212,21 +212,21 @@ bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t n
         vals[i] = (tj_span){NULL, 0};
         klens[i] = strlen(keys[i]);
     }
-    const char *p = ws(obj, end);
+    const char *p = tj_ws(obj, end);
     if (p >= end || *p != '{')
         return false;
-    p = ws(p + 1, end);
+    p = tj_ws(p + 1, end);
     if (p < end && *p == '}')
-        return ws(p + 1, end) == end;
+        return tj_ws(p + 1, end) == end;
     while (p < end && *p == '"') {
         const char *ks = p;
         const char *ke = skip_string(p, end);
         if (!ke)
             return false;
-        p = ws(ke, end);
+        p = tj_ws(ke, end);
         if (p >= end || *p != ':')
             return false;
-        const char *vs = ws(p + 1, end);
+        const char *vs = tj_ws(p + 1, end);
         const char *ve = skip_value(vs, end);
         if (!ve || ve == vs)
             return false;
@@ -238,19 +238,19 @@ bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t n
                 vals[i] = (tj_span){vs, (size_t)(ve - vs)};
             }
         }
-        p = ws(ve, end);
+        p = tj_ws(ve, end);
         if (p < end && *p == ',') {
-            p = ws(p + 1, end);
+            p = tj_ws(p + 1, end);
             continue;
         }
         if (p < end && *p == '}')
-            return ws(p + 1, end) == end;
+            return tj_ws(p + 1, end) == end;
         return false;
     }
     return false;
 }
 
-static int hexval(char c)
+int tj_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -259,13 +259,13 @@ static int hexval(char c)
     return -1;
 }
 
-static long hex4(const char *p, const char *e)
+long tj_hex4(const char *p, const char *e)
 {
     if (e - p < 4)
         return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = tj_hexval(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -301,7 +301,7 @@ static void put_utf8(buf *b, unsigned long cp)
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
  * surrogates, at most U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *e)
+size_t tj_utf8_len(const unsigned char *p, const unsigned char *e)
 {
     unsigned c = p[0];
     size_t n;
@@ -343,7 +343,7 @@ bool tj_string(tj_span lit, buf *out)
         if (c == '"' || c < 0x20)
             return false;
         if (c >= 0x80) {
-            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            size_t n = tj_utf8_len((const unsigned char *)p, (const unsigned char *)e);
             if (!n)
                 return false;
             p += n;
@@ -366,7 +366,7 @@ bool tj_string(tj_span lit, buf *out)
         case 'r': buf_putc(out, '\r'); break;
         case 't': buf_putc(out, '\t'); break;
         case 'u': {
-            long cp = hex4(p + 1, e);
+            long cp = tj_hex4(p + 1, e);
             if (cp < 0)
                 return false;
             p += 4;
@@ -375,7 +375,7 @@ bool tj_string(tj_span lit, buf *out)
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (e - p < 7 || p[1] != '\\' || p[2] != 'u')
                     return false;
-                long lo = hex4(p + 3, e);
+                long lo = tj_hex4(p + 3, e);
                 if (lo < 0xDC00 || lo > 0xDFFF)
                     return false;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -395,10 +395,10 @@ bool tj_string(tj_span lit, buf *out)
 
 bool tj_array_each(const char *arr, const char *end, tj_elem_cb cb, void *ud)
 {
-    const char *p = ws(arr, end);
+    const char *p = tj_ws(arr, end);
     if (p >= end || *p != '[')
         return false;
-    p = ws(p + 1, end);
+    p = tj_ws(p + 1, end);
     if (p < end && *p == ']')
         return true;
     for (size_t i = 0; p < end; i++) {
@@ -406,9 +406,9 @@ bool tj_array_each(const char *arr, const char *end, tj_elem_cb cb, void *ud)
         if (!ve)
             return false;
         cb(ud, i, (tj_span){p, (size_t)(ve - p)});
-        p = ws(ve, end);
+        p = tj_ws(ve, end);
         if (p < end && *p == ',') {
-            p = ws(p + 1, end);
+            p = tj_ws(p + 1, end);
             continue;
         }
         return p < end && *p == ']';
