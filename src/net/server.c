@@ -2,6 +2,8 @@
  * a growable input buffer per connection and an evbuffer for output. */
 #include "net/server.h"
 
+#include "net/listen.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -642,38 +644,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int listen_socket(const char *host, int port, char *err, size_t errlen)
-{
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", port);
-    int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve listen address %s: %s", host, gai_strerror(rc));
-        return -1;
-    }
-    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
-        freeaddrinfo(res);
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s%s", host, port, strerror(errno),
-                 errno == EADDRINUSE ? " (another process holds the port; pick one with --port)" : "");
-        close(fd);
-        freeaddrinfo(res);
-        return -1;
-    }
-    freeaddrinfo(res);
-    return fd;
-}
 
 server *server_new(const server_config *cfg, char *err, size_t errlen)
 {
@@ -708,7 +678,7 @@ server *server_new(const server_config *cfg, char *err, size_t errlen)
         worker *w = &s->workers[i];
         w->s = s;
         w->index = i;
-        w->lfd = listen_socket(s->cfg.host, s->port, err, errlen);
+        w->lfd = net_listen(s->cfg.host, s->port, err, errlen);
         if (w->lfd < 0) {
             s->nworkers = i;
             server_free(s);
