@@ -35,6 +35,7 @@ typedef struct {
     int up_status;
     int attempts;
     bool client_started;    /* response head sent to the client */
+    bool accounted;         /* metrics recorded */
     buf out;
     buf err;
     int64_t t_attempt;
@@ -72,9 +73,14 @@ static void req_free(proxy_req *p)
     free(p);
 }
 
-/* Ends the request: one metrics record, one log line, memory freed. */
-static void finish(proxy_req *p)
+/* One metrics record and one log line. Called before the last byte goes
+ * to the client, so a client that reads /metrics as soon as its response
+ * is complete always finds its request counted. */
+static void account(proxy_req *p)
 {
+    if (p->accounted)
+        return;
+    p->accounted = true;
     gw_thread *t = p->t;
     p->rec.t_end = gw_now_ns();
     if (p->dep >= 0)
@@ -83,6 +89,12 @@ static void finish(proxy_req *p)
         atomic_fetch_sub_explicit(&t->g->deps[p->dep].in_flight, 1, memory_order_relaxed);
     metrics_record(t->shard, &p->rec);
     access_log(p);
+}
+
+/* Ends the request: accounted (if not yet) and freed. */
+static void finish(proxy_req *p)
+{
+    account(p);
     req_free(p);
 }
 
@@ -216,6 +228,7 @@ static void attempt_failed(proxy_req *p, int status, const char *exc_class, int 
             return;
     }
     p->rec.status = client_status;
+    account(p);
     if (body) {
         conn_respond(p->c, client_status, "application/json", NULL, body, body_len);
     } else {
@@ -269,6 +282,12 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
     metrics_record_attempt(p->t->shard, &a);
     if (router_report(g, d, ok, ok ? 200 : 500, now - p->t_attempt) && !ok)
         metrics_deployment_cooldown(g->metrics, p->dep, 500);
+    p->rec.status = ok ? 200 : p->info.stream ? 500 : 502;
+    if (!ok) {
+        p->rec.exception_class = d->exc_stream;
+        p->rec.exception_status = p->rec.status;
+    }
+    account(p);
     if (p->info.stream) {
         if (!p->client_started) {
             p->client_started = true;
@@ -277,21 +296,14 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
         if (p->out.len)
             conn_stream_write(p->c, p->out.data, p->out.len);
         conn_stream_end(p->c);
-        p->rec.status = ok ? 200 : 500;
     } else if (ok) {
         conn_respond(p->c, 200, "application/json", NULL, p->out.data, p->out.len);
-        p->rec.status = 200;
     } else {
         const tr_stats *st = tr_stream_stats(p->ts);
         char m[400];
         snprintf(m, sizeof m, "upstream %s failed mid-response: %s", d->cfg->api_base,
                  st->error[0] ? st->error : (msg && *msg ? msg : "response ended early"));
         send_error(p, 502, "api_error", NULL, m);
-        p->rec.status = 502;
-    }
-    if (!ok) {
-        p->rec.exception_class = d->exc_stream;
-        p->rec.exception_status = p->rec.status;
     }
     finish(p);
 }
@@ -322,6 +334,7 @@ static bool start_attempt(proxy_req *p)
         p->rec.status = e.status ? e.status : 400;
         p->rec.exception_class = "BadRequestError";
         p->rec.exception_status = p->rec.status;
+        account(p);
         buf b;
         buf_init(&b);
         tr_error_body(&e, &b);
@@ -364,15 +377,15 @@ void proxy_reject(gw_thread *t, conn *c, metrics_route route, const char *reques
     va_end(ap);
     snprintf(e.type, sizeof e.type, "%s", type);
     snprintf(e.code, sizeof e.code, "%s", code ? code : "");
+    int64_t now = gw_now_ns();
+    metrics_request rec = {.deployment = -1, .requested_model = requested_model, .route = route, .status = status,
+                           .exception_class = exc_class, .exception_status = status, .t_start = now, .t_end = now};
+    metrics_record(t->shard, &rec); /* before the answer, like account() */
     buf b;
     buf_init(&b);
     tr_error_body(&e, &b);
     conn_respond(c, status, "application/json", NULL, b.data, b.len);
     buf_free(&b);
-    int64_t now = gw_now_ns();
-    metrics_request rec = {.deployment = -1, .requested_model = requested_model, .route = route, .status = status,
-                           .exception_class = exc_class, .exception_status = status, .t_start = now, .t_end = now};
-    metrics_record(t->shard, &rec);
     log_info("POST %s model=%s status=%d %s", route_name(route), requested_model ? requested_model : "other", status,
              exc_class);
 }
@@ -464,6 +477,8 @@ route:;
     if (!start_attempt(p)) {
         p->rec.status = 500;
         p->rec.exception_class = "InternalServerError";
+        p->rec.exception_status = 500;
+        account(p);
         send_error(p, 500, "api_error", NULL, "could not start the upstream request");
         finish(p);
     }

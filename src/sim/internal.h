@@ -54,6 +54,7 @@ typedef struct sim_job {
     enum sim_endpoint ep;
     bool v1, stream, include_usage, raw;
     bool load_only, unload; /* empty prompt: load, or with keep_alive 0 unload */
+    bool counted;           /* served tokens already added to /sim/stats */
     bool started;           /* stream head sent */
     bool fault_fired;
     int model;

@@ -80,6 +80,15 @@ static const char *method_of(const sim_job *j)
     return "POST"; /* every job endpoint is a POST route */
 }
 
+/* Counts what the job served before its last byte is written, so that a
+ * client that reads /sim/stats as soon as its response is complete (or a
+ * gateway's client, one hop later) always finds it there. */
+static void count_served(sim_job *j)
+{
+    sim_stats_served(j->ctx->stats, j->model, j->prompt_tokens, j->eval_count);
+    j->counted = true;
+}
+
 /* Ends the job: gives back the scheduler slot, fixes the gauges, logs. */
 static void finish(sim_job *j, int status, bool served)
 {
@@ -88,7 +97,7 @@ static void finish(sim_job *j, int status, bool served)
     if (j->queued)
         sim_stats_queued(j->ctx->stats, j->model, -1);
     sim_stats_in_flight(j->ctx->stats, j->model, -1);
-    if (served)
+    if (served && !j->counted)
         sim_stats_served(j->ctx->stats, j->model, j->prompt_tokens, j->eval_count);
     if (!j->ctx->cfg.quiet)
         sim_log_request(j->ctx, method_of(j), sim_endpoint_path(j->ep), j->model_echo, status, served ? j->prompt_tokens : 0,
@@ -183,10 +192,11 @@ static void begin(sim_job *j)
         buf *b = scratch(j);
         sim_render_embed(j, b, sim_now_mono());
         detach(j);
-        sim_respond_json(j->c, j->v1, 200, b);
         j->eval_count = 0;
         if (j->ep == SIM_EP_EMBEDDINGS)
             j->prompt_tokens = 0; /* the legacy endpoint reports no counts */
+        count_served(j);
+        sim_respond_json(j->c, j->v1, 200, b);
         finish(j, 200, true);
         return;
     }
@@ -242,6 +252,8 @@ static void non_stream_end(sim_job *j)
         b->len = len / 2; /* a body cut in the middle of its JSON */
     }
     detach(j);
+    if (j->fault.kind != SIM_FAULT_MALFORMED)
+        count_served(j);
     sim_respond_json(j->c, j->v1, 200, b);
     finish(j, 200, j->fault.kind != SIM_FAULT_MALFORMED);
 }
@@ -329,6 +341,7 @@ static void step(sim_job *j)
     }
     buf *b = scratch(j);
     sim_render_final(j, b, sim_now_mono());
+    count_served(j); /* the final chunk carries the counts; see count_served */
     if (put(j, b) < 0)
         return;
     detach(j);
