@@ -138,7 +138,7 @@ check_hint hint_for_empty_query(const char *query, int recorded)
 
 check_hint hint_for_static_counters(void)
 {
-    return (check_hint){"the request succeeded but the gateway's token counters did not move",
+    return (check_hint){"the request succeeded but the gateway's counters did not move",
                         "make sure litellm_settings.callbacks includes \"prometheus\" and that --gateway points "
                         "at the same instance that serves /metrics"};
 }
