@@ -122,6 +122,10 @@ struct tr_stream {
 /* Marks the stream failed (in_band: the upstream reported it); a streaming
  * client gets one error event. Returns -1. */
 int trs_fail(tr_stream *t, const char *msg, bool in_band);
+/* Parses one upstream JSON object (a line, an event or a whole body). Not an
+ * object, or an in-band {"error": ...}: fails the stream, stores trs_fail's
+ * result in *rc and returns NULL. what names the unit in the message. */
+json_t *trs_load_object(tr_stream *t, const char *s, size_t len, const char *what, int *rc);
 /* sse_event_cb for OpenAI-compatible streams (ud = tr_stream). */
 int trs_openai_event(void *ud, const sse_event *ev);
 /* A whole OpenAI-compatible body for a non-streaming client. */

@@ -221,18 +221,10 @@ int trs_openai_body_finish(tr_stream *t, buf *out)
         splice(t, s, t->body.len, false, false, out);
         return 0;
     }
-    json_t *j = json_loadb(s, t->body.len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return trs_fail(t, "malformed response from the upstream (not a JSON object)", false);
-    }
-    json_t *err = json_object_get(j, "error");
-    if (err && !json_is_null(err)) {
-        char msg[256];
-        tr_error_message(err, msg, sizeof msg);
-        json_decref(j);
-        return trs_fail(t, msg, true);
-    }
+    int rc;
+    json_t *j = trs_load_object(t, s, t->body.len, "response", &rc);
+    if (!j)
+        return rc;
     openai_tap(t, j);
     json_decref(j);
     t->st.done = true;

@@ -103,6 +103,27 @@ static int fail(tr_stream *t, const char *msg, size_t len, bool in_band)
 
 int trs_fail(tr_stream *t, const char *msg, bool in_band) { return fail(t, msg, strlen(msg), in_band); }
 
+json_t *trs_load_object(tr_stream *t, const char *s, size_t len, const char *what, int *rc)
+{
+    json_t *j = json_loadb(s, len, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        char msg[96];
+        snprintf(msg, sizeof msg, "malformed %s from the upstream (not a JSON object)", what);
+        *rc = trs_fail(t, msg, false);
+        return NULL;
+    }
+    json_t *err = json_object_get(j, "error");
+    if (err && !json_is_null(err)) {
+        char msg[256];
+        tr_error_message(err, msg, sizeof msg);
+        json_decref(j);
+        *rc = trs_fail(t, msg, true);
+        return NULL;
+    }
+    return j;
+}
+
 /* ---- Ollama native ------------------------------------------------------ */
 
 static int64_t i64_of(const json_t *o, const char *k)
@@ -313,18 +334,10 @@ static int ollama_line(void *ud, const char *line, size_t len)
         return 1;
     if (ollama_fast_line(t, line, len))
         return 0;
-    json_t *j = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return trs_fail(t, "malformed line from the upstream (not a JSON object)", false);
-    }
-    json_t *err = json_object_get(j, "error");
-    if (err && !json_is_null(err)) {
-        char msg[256];
-        tr_error_message(err, msg, sizeof msg);
-        json_decref(j);
-        return trs_fail(t, msg, true);
-    }
+    int rc;
+    json_t *j = trs_load_object(t, line, len, "line", &rc);
+    if (!j)
+        return rc;
     size_t clen, rlen;
     const char *c, *r;
     json_t *tcs = NULL;
