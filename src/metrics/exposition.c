@@ -11,7 +11,8 @@
 
 static const char *const route_names[NROUTES] = {
     "/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions",
-    "/embeddings",       "/v1/embeddings",       "other"};
+    "/embeddings",       "/v1/embeddings",       "other",
+    "/api/chat",         "/api/generate",        "/api/embed",      "/api/embeddings"};
 
 typedef struct {
     uint64_t key;

@@ -55,8 +55,12 @@ typedef struct {
 } metrics_config;
 
 /* Routes are label values: only these fixed strings, never client input. */
-typedef enum { MR_CHAT, MR_CHAT_V1, MR_COMPLETIONS, MR_COMPLETIONS_V1, MR_EMBEDDINGS, MR_EMBEDDINGS_V1, MR_OTHER } metrics_route;
-/* -> "/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions", "/embeddings", "/v1/embeddings", "other" */
+typedef enum {
+    MR_CHAT, MR_CHAT_V1, MR_COMPLETIONS, MR_COMPLETIONS_V1, MR_EMBEDDINGS, MR_EMBEDDINGS_V1, MR_OTHER,
+    MR_API_CHAT, MR_API_GENERATE, MR_API_EMBED, MR_API_EMBEDDINGS /* Ollama's native inference routes */
+} metrics_route;
+/* -> "/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions", "/embeddings", "/v1/embeddings", "other",
+ *    "/api/chat", "/api/generate", "/api/embed", "/api/embeddings" */
 
 typedef struct {                 /* one client request, recorded once when it ends */
     int deployment;              /* index into deployments; -1 when none was picked (unknown model, auth, bad request) */

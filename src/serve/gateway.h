@@ -56,6 +56,10 @@ typedef struct gateway {
     char *master_key_hash; /* sha256 hex of the master key: the hashed_api_key label */
     struct server *srv;
     atomic_bool stopping;
+    /* Native Ollama API (native.c, passthru.c): no --config, names follow
+     * Ollama's; native_base = $OLLAMA_HOST's base then (else NULL). */
+    bool discovered;
+    const char *native_base;
 } gateway;
 
 /* One per worker thread (server thread context). */

@@ -24,6 +24,7 @@
 #include "serve/admin.h"
 #include "serve/discover.h"
 #include "serve/gateway.h"
+#include "serve/native.h"
 #include "serve/proxy.h"
 #include "util/log.h"
 
@@ -56,7 +57,8 @@ static void usage(FILE *f)
             "      --log-level LEVEL    debug, info (default), warn, error\n"
             "  -h, --help               this text\n\n"
             "Routes: POST /v1/chat/completions /v1/completions /v1/embeddings (also without /v1),\n"
-            "        GET /v1/models /health /health/liveliness /health/readiness /metrics\n"
+            "        GET /v1/models /health /health/liveliness /health/readiness /metrics,\n"
+            "        and Ollama's native API (/api/chat, /api/generate, /api/embed, /api/tags, ...)\n"
             "Docs: docs/gateway.md\n");
 }
 
@@ -257,12 +259,13 @@ static void on_request(conn *c, const http_request *req, const char *body, size_
             admin_models(t, c, model_one ? rest : NULL, model_one ? rest_len : 0);
         return;
     }
-    if (http_path_is(req, "/") && get) {
-        static const char hello[] = "{\"message\":\"Tollgate gateway: OpenAI-compatible API under /v1, metrics on /metrics\"}";
-        conn_respond(c, 200, "application/json", NULL, hello, sizeof hello - 1);
+    /* Everything else is Ollama's native API (native.c): inference routed
+     * like the OpenAI routes, the rest passed through to Ollama. */
+    if (!authorized(g, req)) {
+        native_error(c, 401, "unauthorized: send Authorization: Bearer <master key>");
         return;
     }
-    respond_error(c, 404, "invalid_request_error", "Not Found: see /v1/models, /v1/chat/completions, /metrics");
+    native_handle(t, c, req, body, len);
 }
 
 /* --- start-up --- */
@@ -431,6 +434,8 @@ static generation *gen_start(config *cfg, const serve_opts *o, int threads, int 
         return NULL;
     }
     gen->g->max_body = (size_t)o->max_body_mb << 20;
+    gen->g->discovered = watch_base != NULL;
+    gen->g->native_base = watch_base;
     server_config sc = {.host = o->host, .port = port, .threads = threads, .max_body = gen->g->max_body,
                         .handler = on_request, .thread_init = thread_init, .thread_fini = thread_fini, .ud = gen->g};
     gen->s = server_new(&sc, err, errlen);

@@ -77,6 +77,7 @@ struct h1_req {
     int64_t body_left;  /* content-length bodies; -1 = chunked or to EOF */
     bool until_eof;
     bool reused, retried, got_bytes;
+    bool no_body; /* HEAD: the response has no body whatever it says */
     bool in_callback, cancelled, paused, finished;
     struct event *timer;
     long timeout_ms, connect_timeout_ms;
@@ -371,8 +372,16 @@ static bool consume(h1_req *r)
                 return false;
             }
             r->resp.status = head.status;
-            r->resp.content_length = head.content_length;
-            r->resp.chunked = head.chunked;
+            r->resp.content_length = r->no_body ? 0 : head.content_length;
+            r->resp.chunked = head.chunked && !r->no_body;
+            r->hdr.ctype[0] = '\0';
+            for (size_t i = 0; i < head.nheaders; i++)
+                if (head.headers[i].name_len == 12 && !strncasecmp(head.headers[i].name, "content-type", 12)) {
+                    size_t cn = head.headers[i].value_len < sizeof r->hdr.ctype - 1 ? head.headers[i].value_len
+                                                                                  : sizeof r->hdr.ctype - 1;
+                    memcpy(r->hdr.ctype, head.headers[i].value, cn);
+                    r->hdr.ctype[cn] = '\0';
+                }
             r->resp.keep_alive = head.keep_alive;
             memmove(r->rbuf, r->rbuf + n, r->rlen - (size_t)n);
             r->rlen -= (size_t)n;
@@ -699,13 +708,17 @@ upstream_req *upstream_start(upstream_pool *p, const upstream_opts *o, const ups
     h1_host *h = host_get(p, host, port);
     if (!h)
         return NULL;
-    bool post = o->body != NULL && !(o->method && !strcmp(o->method, "GET"));
-    size_t plen = strlen(path), hlen = strlen(h->hostport), blen = o->bearer ? strlen(o->bearer) : 0;
-    size_t cap = plen + hlen + blen + 256 + (post ? o->body_len : 0);
+    const char *method = o->method ? o->method : o->body ? "POST" : "GET";
+    bool has_body = o->body != NULL && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+    const char *ctype = o->content_type ? o->content_type : "application/json";
+    size_t mlen = strlen(method), plen = strlen(path), hlen = strlen(h->hostport), blen = o->bearer ? strlen(o->bearer) : 0;
+    size_t xlen = o->extra_headers ? strlen(o->extra_headers) : 0, clen = strlen(ctype);
+    size_t cap = mlen + plen + hlen + blen + xlen + clen + 256 + (has_body ? o->body_len : 0);
     h1_req *r = req_alloc(p, cap);
     if (!r)
         return NULL;
     r->hdr.transport = 0;
+    r->no_body = strcmp(method, "HEAD") == 0;
     r->host = h;
     r->cb = *cb;
     r->ud = ud;
@@ -717,10 +730,8 @@ upstream_req *upstream_start(upstream_pool *p, const upstream_opts *o, const ups
                                 "Accept: application/json, text/event-stream, application/x-ndjson\r\n";
     char *w = r->wbuf;
 #define PUT(s, n) (memcpy(w, (s), (n)), w += (n))
-    if (post)
-        PUT("POST ", 5);
-    else
-        PUT("GET ", 4);
+    PUT(method, mlen);
+    PUT(" ", 1);
     PUT(path, plen);
     PUT(head1, sizeof head1 - 1);
     PUT(h->hostport, hlen);
@@ -730,14 +741,18 @@ upstream_req *upstream_start(upstream_pool *p, const upstream_opts *o, const ups
         PUT(o->bearer, blen);
         PUT("\r\n", 2);
     }
-    if (post) {
+    if (xlen)
+        PUT(o->extra_headers, xlen);
+    if (has_body) {
         char num[24], *q = num + sizeof num;
         size_t v = o->body_len;
         do {
             *--q = (char)('0' + v % 10);
             v /= 10;
         } while (v);
-        PUT("Content-Type: application/json\r\nContent-Length: ", 48);
+        PUT("Content-Type: ", 14);
+        PUT(ctype, clen);
+        PUT("\r\nContent-Length: ", 18);
         PUT(q, (size_t)(num + sizeof num - q));
         PUT("\r\n\r\n", 4);
         if (o->body_len)
@@ -778,6 +793,8 @@ void upstream_cancel(upstream_req *ur)
     r->finished = true;
     req_free(r);
 }
+
+const char *upstream_content_type(const upstream_req *ur) { return ((const upstream_hdr *)ur)->ctype; }
 
 void upstream_pause(upstream_req *ur, bool paused)
 {

@@ -34,10 +34,13 @@ typedef struct {
 
 typedef struct {
     const char *url;
-    const char *method;    /* "POST" (default when body != NULL) or "GET" */
+    const char *method;    /* any method; default "POST" when body != NULL, else "GET".
+                              "HEAD" expects no response body. */
     const char *body;      /* copied */
     size_t body_len;
     const char *bearer;    /* Authorization: Bearer <bearer>, or NULL */
+    const char *content_type; /* of the body; NULL = "application/json" */
+    const char *extra_headers; /* raw "Name: value\r\n" lines, or NULL */
     long timeout_ms;       /* whole transfer; 0 = none */
     long connect_timeout_ms; /* 0 = 10 s */
 } upstream_opts;
@@ -55,5 +58,8 @@ upstream_req *upstream_start(upstream_pool *p, const upstream_opts *o, const ups
  * from inside this request's own callbacks. */
 void upstream_cancel(upstream_req *r);
 void upstream_pause(upstream_req *r, bool paused);
+/* The response's Content-Type ("" when absent; cut at 127 bytes). Valid
+ * from on_status on. */
+const char *upstream_content_type(const upstream_req *r);
 
 #endif

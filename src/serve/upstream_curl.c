@@ -120,6 +120,9 @@ static void emit_status(upstream_req *r)
     r->status_sent = true;
     long code = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+    char *ct = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+    snprintf(r->hdr.ctype, sizeof r->hdr.ctype, "%s", ct ? ct : "");
     if (r->cb.on_status) {
         r->in_callback = true;
         r->cb.on_status(r, (int)code, r->ud);
@@ -250,7 +253,9 @@ upstream_req *curl_start(curl_pool *p, const upstream_opts *o, const upstream_ca
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
     /* Ollama streams gzip-free NDJSON; ask for identity so bytes pass
      * straight through and TTFT is not hidden behind a decoder. */
-    r->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    char cth[160];
+    snprintf(cth, sizeof cth, "Content-Type: %s", o->content_type ? o->content_type : "application/json");
+    r->headers = curl_slist_append(NULL, cth);
     /* No "Expect: 100-continue" round trip for larger bodies. */
     r->headers = curl_slist_append(r->headers, "Expect:");
     r->headers = curl_slist_append(r->headers, "Accept: application/json, text/event-stream, application/x-ndjson");
@@ -263,6 +268,17 @@ upstream_req *curl_start(curl_pool *p, const upstream_opts *o, const upstream_ca
         r->headers = curl_slist_append(r->headers, h);
         free(h);
     }
+    for (const char *x = o->extra_headers; x && *x;) {
+        const char *eol = strstr(x, "\r\n");
+        size_t n = eol ? (size_t)(eol - x) : strlen(x);
+        char line[512];
+        if (n && n < sizeof line) {
+            memcpy(line, x, n);
+            line[n] = '\0';
+            r->headers = curl_slist_append(r->headers, line);
+        }
+        x += n + (eol ? 2 : 0);
+    }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
     if (o->body) {
         r->body = malloc(o->body_len + 1);
@@ -274,6 +290,10 @@ upstream_req *curl_start(curl_pool *p, const upstream_opts *o, const upstream_ca
     }
     if (o->method && strcmp(o->method, "GET") == 0)
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    else if (o->method && strcmp(o->method, "HEAD") == 0)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    else if (o->method && strcmp(o->method, "POST") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
     r->next = p->reqs;
     if (p->reqs)
         p->reqs->prev = r;

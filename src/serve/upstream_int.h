@@ -21,6 +21,7 @@ void curl_pause(upstream_req *r, bool paused);
  * which transport owns it. */
 typedef struct {
     int transport; /* 0 = native HTTP/1.1, 1 = libcurl */
+    char ctype[128]; /* response Content-Type, set before on_status */
 } upstream_hdr;
 
 #endif
