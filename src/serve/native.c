@@ -430,6 +430,8 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
     if (router_report(g, d, ok, ok ? 200 : 500, gw_now_ns() - p->t_attempt) && !ok)
         metrics_deployment_cooldown(g->metrics, p->dep, 500);
     p->rec.status = ok ? 200 : 500;
+    p->rec.exception_class = NULL; /* an earlier attempt's failure was retried away */
+    p->rec.exception_status = 0;
     if (!ok) {
         p->rec.exception_class = res == UP_E_TIMEOUT ? d->exc_timeout : d->exc_stream;
         p->rec.exception_status = 500;

@@ -91,6 +91,10 @@ int sim_parse_request(sim_job *j, const char *body, size_t len, sim_err *err);
 /* POST /api/show body -> model index or -1 with err set. */
 int sim_parse_show(sim_ctx *ctx, const char *body, size_t len, sim_err *err);
 
+/* manage.c: /api/pull, /api/copy, /api/delete, /api/blobs/:digest (path
+ * is the route's path). False when path is none of them. */
+bool sim_manage(sim_ctx *ctx, conn *c, const http_request *req, const char *path, const char *body, size_t len);
+
 /* job.c */
 sim_job *sim_job_new(sim_ctx *ctx, conn *c, enum sim_endpoint ep);
 void sim_job_free(sim_job *j);

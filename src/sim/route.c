@@ -332,6 +332,8 @@ static void sim_route(conn *c, const http_request *req, const char *body, size_t
     }
     if (r->ep == R_UNSIMULATED) {
         sim_stats_endpoint(ctx->stats, SIM_EP_OTHER);
+        if (sim_manage(ctx, c, req, r->path, body, len))
+            return;
         sim_respond_error(c, false, false, 501, "not supported by tollgate sim");
         return;
     }

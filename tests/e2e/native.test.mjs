@@ -1,0 +1,234 @@
+// Ollama's native API through tollgate serve: the official `ollama` client
+// points at the gateway, in discovery mode (no config) and with a config of
+// aliases; after each scenario /metrics must equal the simulator's tally.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Ollama } from 'ollama';
+import { startTollgate } from './lib/proc.mjs';
+import { scrape, sum, waitFor } from './lib/metrics.mjs';
+
+const SIM = ['sim', '--port', '0', '--ttft-ms', '0', '--token-ms', '0', '--load-ms', '0', '--quiet'];
+const MODEL = 'llama3.2:3b';
+
+async function simStats(sim) {
+  return (await fetch(`${sim.url}/sim/stats`)).json();
+}
+
+// /metrics against the simulator: requests per native route, tokens, TTFT.
+async function assertTally(gw, sims, { failures = 0, streams }) {
+  const m = await scrape(`${gw.url}/metrics`);
+  const st = await Promise.all(sims.map(simStats));
+  const add = (f) => st.reduce((a, s) => a + f(s), 0);
+  for (const r of ['/api/chat', '/api/generate', '/api/embed', '/api/embeddings']) {
+    assert.equal(sum(m, 'litellm_proxy_total_requests_metric_total', { route: r }), add((s) => s.endpoints[r]), `requests ${r}`);
+  }
+  if (process.env.DEBUG_NATIVE) console.log(m.filter((x) => /input_tokens/.test(x.name)), JSON.stringify(st.map((s) => s.models)));
+  assert.equal(sum(m, 'litellm_input_tokens_metric_total'), add((s) => s.prompt_tokens), 'prompt tokens');
+  assert.equal(sum(m, 'litellm_output_tokens_metric_total'), add((s) => s.completion_tokens), 'completion tokens');
+  assert.equal(sum(m, 'litellm_proxy_failed_requests_metric_total'), failures, 'failures');
+  assert.equal(sum(m, 'litellm_llm_api_time_to_first_token_metric_count'), streams, 'TTFT samples (streams only)');
+  return m;
+}
+
+test('discovery mode: the ollama client works through the gateway unchanged', async () => {
+  const sim = await startTollgate(SIM);
+  const gw = await startTollgate(['serve', '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0'], {
+    env: { OLLAMA_HOST: `127.0.0.1:${sim.port}` },
+  });
+  try {
+    const o = new Ollama({ host: gw.url });
+    const direct = new Ollama({ host: sim.url });
+    assert.deepEqual(await o.list(), await direct.list());
+    assert.deepEqual(await o.ps(), await direct.ps());
+    assert.equal((await o.version()).version, '0.33.0-rc2');
+    const shown = await o.show({ model: MODEL });
+    assert.equal(shown.details.family, 'llama');
+
+    // chat and generate, stream and not; names follow Ollama's rules.
+    const r = await o.chat({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], options: { num_predict: 3 } });
+    assert.equal(r.model, MODEL);
+    assert.equal(r.eval_count, 3);
+    let chunks = 0, last;
+    for await (const part of await o.chat({ model: 'LLAMA3.2:3B', messages: [{ role: 'user', content: 'hello there' }], stream: true })) {
+      chunks++;
+      last = part;
+    }
+    assert.ok(chunks > 2);
+    assert.equal(last.done, true);
+    assert.equal(last.model, 'LLAMA3.2:3B', 'model echoes the name as sent');
+    const g = await o.generate({ model: MODEL, prompt: 'why', options: { num_predict: 5 } });
+    assert.equal(g.eval_count, 5);
+    for await (const part of await o.generate({ model: MODEL, prompt: 'why not', stream: true })) last = part;
+    assert.equal(last.done_reason, 'stop');
+    const e = await o.embed({ model: 'nomic-embed-text', input: ['a', 'b c'] });
+    assert.equal(e.embeddings.length, 2);
+    const e1 = await o.embeddings({ model: 'nomic-embed-text', prompt: 'x' });
+    assert.equal(e1.embedding.length, 768);
+    await assertTally(gw, [sim], { streams: 2 });
+
+    // Byte for byte: a deterministic native answer fetched directly and
+    // through the gateway (the legacy embeddings have no times).
+    const body = JSON.stringify({ model: 'nomic-embed-text', prompt: 'same bytes' });
+    const a = await fetch(`${sim.url}/api/embeddings`, { method: 'POST', body });
+    const b = await fetch(`${gw.url}/api/embeddings`, { method: 'POST', body });
+    assert.equal(b.status, a.status);
+    assert.equal(b.headers.get('content-type'), a.headers.get('content-type'));
+    assert.deepEqual(Buffer.from(await b.arrayBuffer()), Buffer.from(await a.arrayBuffer()));
+    for (const p of ['/api/tags', '/', '/api/version']) {
+      const x = await (await fetch(`${sim.url}${p}`)).text();
+      assert.equal(await (await fetch(`${gw.url}${p}`)).text(), x, p);
+    }
+    // A chat answer differs only in its times.
+    const cb = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'same' }], stream: false });
+    const mask = (s) => s.replace(/"created_at":"[^"]*"/, '').replace(/_duration":\d+/g, '_duration":0');
+    const ca = await (await fetch(`${sim.url}/api/chat`, { method: 'POST', body: cb })).text();
+    const cg = await (await fetch(`${gw.url}/api/chat`, { method: 'POST', body: cb })).text();
+    assert.equal(mask(cg), mask(ca));
+
+    // Management: pull streams its progress; copy and delete pass through.
+    const statuses = [];
+    for await (const p of await o.pull({ model: MODEL, stream: true })) statuses.push(p.status);
+    assert.equal(statuses[0], 'pulling manifest');
+    assert.equal(statuses.at(-1), 'success');
+    assert.ok(statuses.some((s) => s.startsWith('pulling ')));
+    assert.equal((await o.pull({ model: MODEL })).status, 'success');
+    assert.equal((await o.copy({ source: MODEL, destination: 'mine' })).status, 'success');
+    assert.equal((await o.delete({ model: MODEL })).status, 'success');
+    await assert.rejects(o.delete({ model: 'ghost' }), (err) => err.status_code === 404 && /ghost:latest/.test(err.error));
+    // Ollama's own 404 and 405, never the gateway's.
+    const nf = await fetch(`${gw.url}/api/nothing`);
+    assert.equal(nf.status, 404);
+    assert.equal(await nf.text(), '404 page not found');
+    const na = await fetch(`${gw.url}/api/chat`);
+    assert.equal(na.status, 405);
+    assert.equal(await na.text(), '405 method not allowed');
+
+    // Unknown model: Ollama's 404 shape, counted under requested_model="other".
+    await assert.rejects(o.chat({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
+      (err) => err.status_code === 404 && err.error === 'model "nope" not found, try pulling it first');
+    const m = await scrape(`${gw.url}/metrics`);
+    assert.equal(sum(m, 'litellm_proxy_failed_requests_metric_total', { requested_model: 'other', route: '/api/chat' }), 1);
+  } finally {
+    assert.equal(await gw.stop(), 0);
+    await sim.stop();
+  }
+});
+
+test('config of aliases: names, faults, and several hosts with one dead', async () => {
+  const sim = await startTollgate(SIM);
+  const sim2 = await startTollgate(SIM);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-native-'));
+  const cfg = `
+model_list:
+  - model_name: llama
+    litellm_params: { model: ollama_chat/${MODEL}, api_base: ${sim.url} }
+  - model_name: embed
+    litellm_params: { model: ollama/nomic-embed-text, api_base: ${sim.url} }
+  - model_name: short
+    litellm_params: { model: ollama_chat/${MODEL}, api_base: ${sim.url}, timeout: 0.5, stream_timeout: 0.5 }
+  - model_name: pair
+    litellm_params: { model: ollama_chat/gemma3:1b, api_base: http://127.0.0.1:9 }
+  - model_name: pair
+    litellm_params: { model: ollama_chat/gemma3:1b, api_base: ${sim2.url} }
+  - model_name: oai
+    litellm_params: { model: openai/${MODEL}, api_base: ${sim.url}/v1, api_key: x }
+router_settings:
+  num_retries: 2
+`;
+  fs.writeFileSync(path.join(dir, 'config.yaml'), cfg);
+  const gw = await startTollgate(['serve', '--config', path.join(dir, 'config.yaml'), '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0']);
+  try {
+    const o = new Ollama({ host: gw.url });
+    const names = (await o.list()).models.map((x) => x.name);
+    assert.deepEqual(names, ['llama', 'embed', 'short', 'pair']);
+    const tags = (await o.list()).models;
+    assert.equal(tags[0].model, 'llama');
+    assert.match(tags[0].digest, /^[0-9a-f]{64}$/);
+    assert.equal((await o.show({ model: 'llama' })).details.family, 'llama');
+    await assert.rejects(o.show({ model: 'zzz' }), (err) => err.status_code === 404);
+
+    const r = await o.chat({ model: 'llama', messages: [{ role: 'user', content: 'hi' }], options: { num_predict: 4 } });
+    assert.equal(r.model, 'llama', 'the alias is echoed');
+    let last;
+    for await (const p of await o.generate({ model: 'llama', prompt: 'p', stream: true })) last = p;
+    assert.equal(last.model, 'llama');
+    assert.equal((await o.embed({ model: 'embed', input: 'x' })).model, 'embed');
+    // Loaded models are listed under their aliases.
+    assert.ok((await o.ps()).models.some((x) => x.name === 'llama'));
+
+    // Several hosts, one dead: retried before the first byte.
+    for (let i = 0; i < 4; i++) {
+      const p = await o.chat({ model: 'pair', messages: [{ role: 'user', content: `q${i}` }], options: { num_predict: 2 } });
+      assert.equal(p.model, 'pair');
+    }
+    await assertTally(gw, [sim, sim2], { streams: 1 });
+
+    // An OpenAI-only group on a native route.
+    await assert.rejects(o.chat({ model: 'oai', messages: [{ role: 'user', content: 'x' }] }),
+      (err) => err.status_code === 400 && /not served by an Ollama backend/.test(err.error));
+    let failures = 1;
+
+    // Faults: 500 and 429 (retried, then Ollama's own answer), in-band
+    // error, cut mid-stream, malformed line, hang with the client aborting.
+    await assert.rejects(o.chat({ model: 'llama', messages: [{ role: 'user', content: 'tollgate-fault:500' }] }),
+      (err) => err.status_code === 500 && /model runner has unexpectedly stopped/.test(err.error));
+    failures++;
+    await assert.rejects(o.chat({ model: 'llama', messages: [{ role: 'user', content: 'tollgate-fault:429' }] }),
+      (err) => err.status_code === 429);
+    failures++;
+    await assert.rejects(async () => {
+      for await (const p of await o.chat({ model: 'llama', messages: [{ role: 'user', content: 'tollgate-fault:error:2' }], stream: true })) void p;
+    }, /tollgate-fault error/);
+    failures++;
+    await assert.rejects(async () => {
+      for await (const p of await o.generate({ model: 'llama', prompt: 'tollgate-fault:cut:2', stream: true })) void p;
+    });
+    failures++;
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      for await (const p of await o.chat({ model: 'llama', messages: [{ role: 'user', content: 'tollgate-fault:malformed:1' }], stream: true })) last = p;
+    } finally {
+      console.warn = warn;
+    }
+    assert.equal(last.done, true, 'a malformed line passes through; the client skips it');
+    const before = (await simStats(sim)).cancelled;
+    // ollama-js's abort() reaches only streams whose headers arrived, and a
+    // hang sends none: the client here is fetch with an AbortController.
+    const ac = new AbortController();
+    const pending = fetch(`${gw.url}/api/chat`, {
+      method: 'POST', signal: ac.signal,
+      body: JSON.stringify({ model: 'llama', messages: [{ role: 'user', content: 'tollgate-fault:hang' }] }),
+    });
+    // The hang is in flight once the simulator counts it.
+    await waitFor(async () => (await simStats(sim)).in_flight > 0, { what: 'the hang to reach the simulator' });
+    ac.abort();
+    await assert.rejects(pending, /abort/i);
+    await waitFor(async () => (await simStats(sim)).cancelled > before, { what: 'the simulator to see the cancel' });
+    failures++;
+    // A timeout (hang, no client abort) fails after stream_timeout.
+    await assert.rejects(o.chat({ model: 'short', messages: [{ role: 'user', content: 'tollgate-fault:hang' }] }),
+      (err) => err.status_code === 504);
+    failures++;
+
+    const m = await scrape(`${gw.url}/metrics`);
+    assert.equal(sum(m, 'litellm_proxy_failed_requests_metric_total'), failures);
+    assert.equal(sum(m, 'litellm_proxy_failed_requests_metric_total', { route: '/api/chat', exception_class: 'Ollama.InternalServerError' }), 1);
+    assert.equal(sum(m, 'tollgate_client_disconnects_total', { route: '/api/chat' }) >= 0, true);
+    // 500 and 429 were retried (num_retries 2): three attempts each.
+    assert.equal(sum(m, 'litellm_deployment_failure_responses_total', { requested_model: 'llama', exception_class: 'Ollama.InternalServerError' }), 3);
+    // Tokens: the successful requests, as the simulator served them (the
+    // failed ones add nothing on either side).
+    const st = await Promise.all([sim, sim2].map(simStats));
+    assert.equal(sum(m, 'litellm_output_tokens_metric_total'), st[0].completion_tokens + st[1].completion_tokens);
+    assert.equal(sum(m, 'litellm_input_tokens_metric_total'), st[0].prompt_tokens + st[1].prompt_tokens);
+  } finally {
+    assert.equal(await gw.stop(), 0);
+    await sim.stop();
+    await sim2.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
