@@ -166,6 +166,17 @@ router_settings:
     }
     await assertTally(gw, [sim, sim2], { streams: 1 });
 
+    // Writes go to the primary host (the first Ollama api_base) only.
+    const other = async () => (await Promise.all([sim, sim2].map(simStats))).map((x) => x.endpoints.other);
+    const o0 = await other();
+    let progress = 0;
+    for await (const p of await o.pull({ model: 'gemma3:1b', stream: true })) progress += /^pulling [0-9a-f]{12}$/.test(p.status) ? 1 : 0;
+    assert.equal(progress, 2);
+    const digest = (await o.list()).models[0].digest;
+    assert.equal((await fetch(`${gw.url}/api/blobs/sha256:${digest}`, { method: 'HEAD' })).status, 200);
+    assert.equal((await fetch(`${gw.url}/api/blobs/sha256:${'0'.repeat(64)}`, { method: 'HEAD' })).status, 404);
+    assert.deepEqual(await other(), [o0[0] + 3, o0[1]]);
+
     // An OpenAI-only group on a native route.
     await assert.rejects(o.chat({ model: 'oai', messages: [{ role: 'user', content: 'x' }] }),
       (err) => err.status_code === 400 && /not served by an Ollama backend/.test(err.error));
