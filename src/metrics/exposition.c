@@ -14,6 +14,10 @@ static const char *const route_names[NROUTES] = {
     "/embeddings",       "/v1/embeddings",       "other",
     "/api/chat",         "/api/generate",        "/api/embed",      "/api/embeddings"};
 
+static const char *const api_route_names[MA_COUNT] = {
+    "/",        "/api/version", "/api/tags", "/api/ps",     "/api/show",  "/api/pull",
+    "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/blobs", "other"};
+
 typedef struct {
     uint64_t key;
     double value;
@@ -96,6 +100,8 @@ static const char *label_value(const metrics_registry *r, enum lk k, uint64_t ke
         return di ? di->group : "None";
     case LK_ROUTE:
         return route_names[KEY_ROUTE(key) < NROUTES ? KEY_ROUTE(key) : MR_OTHER];
+    case LK_API_ROUTE:
+        return api_route_names[KEY_ROUTE(key) < MA_COUNT ? KEY_ROUTE(key) : MA_OTHER];
     case LK_STATUS_CODE:
     case LK_EXC_STATUS:
         return KEY_ST(key) < r->nstatus ? r->status_str[KEY_ST(key)] : "None";

@@ -25,6 +25,7 @@ const char *const metrics_label_names[NLK] = {
     [LK_EXC_CLASS] = "exception_class",
     [LK_SOURCE] = "source",
     [LK_OL_MODEL] = "model",
+    [LK_API_ROUTE] = "route",
     [LK_LE] = "le",
 };
 
@@ -140,4 +141,11 @@ const fam_def metrics_fams[NFAM] = {
     [F_OL_EXPIRES] = {"tollgate_ollama_loaded_model_expires_at_seconds",
                       "Unix time at which Ollama will unload the model (/api/ps expires_at)", FT_GAUGE, BS_NONE,
                       PJ_NONE, L(LK_API_BASE, LK_OL_MODEL)},
+    [F_TG_API_REQ] = {"tollgate_ollama_api_requests",
+                      "Requests to Ollama's management API passed through the gateway (/api/tags, /api/pull, ...), "
+                      "by route and the status sent",
+                      FT_COUNTER, BS_NONE, PJ_NONE, L(LK_API_ROUTE, LK_STATUS_CODE)},
+    [F_TG_API_LAT] = {"tollgate_ollama_api_request_duration_seconds",
+                      "Time from a management request received to its answer complete (a pull streams for minutes)",
+                      FT_HISTOGRAM, BS_LATENCY, PJ_NONE, L(LK_API_ROUTE)},
 };

@@ -591,6 +591,15 @@ void metrics_record(metrics_shard *s, const metrics_request *q)
     record_success_tollgate(s, q, di->canon[PJ_TG]);
 }
 
+void metrics_record_ollama_api(metrics_shard *s, metrics_api_route route, int status, int64_t duration_ns)
+{
+    if (!s)
+        return;
+    unsigned rt = (unsigned)route < MA_COUNT ? (unsigned)route : MA_OTHER;
+    counter_add(s, mkey(F_TG_API_REQ, KEY_NONE16, KEY_NONE16, rt, status_slot(s->r, status), 0), 1);
+    observe(s, mkey(F_TG_API_LAT, KEY_NONE16, KEY_NONE16, rt, 0, 0), duration_ns > 0 ? secs(duration_ns) : 0.0);
+}
+
 void metrics_record_attempt(metrics_shard *s, const metrics_attempt *a)
 {
     if (!s || !a)

@@ -62,6 +62,15 @@ typedef enum {
 /* -> "/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions", "/embeddings", "/v1/embeddings", "other",
  *    "/api/chat", "/api/generate", "/api/embed", "/api/embeddings" */
 
+/* Ollama's management routes passed through by the gateway (the route label
+ * of tollgate_ollama_api_*): fixed strings, never client input. */
+typedef enum {
+    MA_ROOT, MA_VERSION, MA_TAGS, MA_PS, MA_SHOW, MA_PULL, MA_PUSH, MA_CREATE, MA_COPY, MA_DELETE, MA_BLOBS, MA_OTHER,
+    MA_COUNT
+} metrics_api_route;
+/* -> "/", "/api/version", "/api/tags", "/api/ps", "/api/show", "/api/pull", "/api/push", "/api/create",
+ *    "/api/copy", "/api/delete", "/api/blobs", "other" */
+
 typedef struct {                 /* one client request, recorded once when it ends */
     int deployment;              /* index into deployments; -1 when none was picked (unknown model, auth, bad request) */
     const char *requested_model; /* a configured model_group string, or NULL -> "other" (unknown model: NEVER client input) */
@@ -103,6 +112,10 @@ void metrics_free(metrics_registry *r);
 metrics_shard *metrics_shard_get(metrics_registry *r, int index);
 /* Proxy-level families, tokens, latency histograms, tollgate_* request families. */
 void metrics_record(metrics_shard *s, const metrics_request *req);
+/* tollgate_ollama_api_requests_total{route,status_code} and
+ * tollgate_ollama_api_request_duration_seconds{route}: one management
+ * request that ended (duration: request received -> answer complete). */
+void metrics_record_ollama_api(metrics_shard *s, metrics_api_route route, int status, int64_t duration_ns);
 /* litellm_deployment_{success,failure,total}_*, litellm_deployment_state 0/1. */
 void metrics_record_attempt(metrics_shard *s, const metrics_attempt *a);
 /* litellm_deployment_state = 2 and litellm_deployment_cooled_down += 1. Any thread. */

@@ -37,6 +37,8 @@ enum fam {
     F_TG_PROMPT_TPS,
     F_TG_EVAL_TPS,
     F_TG_QUEUE,
+    F_TG_API_REQ, /* Ollama management routes (the shard families end here) */
+    F_TG_API_LAT,
     F_OL_UP,
     F_OL_LOADED,
     F_OL_SIZE,
@@ -67,6 +69,7 @@ enum lk {
     LK_EXC_CLASS,
     LK_SOURCE,
     LK_OL_MODEL,
+    LK_API_ROUTE, /* "route" of the management families (metrics_api_route) */
     LK_LE,
     NLK
 };

@@ -19,6 +19,30 @@
 #define MAX_HOSTS 64
 #define OLLAMA_JSON "application/json; charset=utf-8"
 
+/* --- metrics: requests and latency per management route --- */
+
+static metrics_api_route api_route(const http_request *req)
+{
+    static const struct {
+        const char *path;
+        metrics_api_route r;
+    } paths[] = {{"/", MA_ROOT},          {"/api/version", MA_VERSION}, {"/api/tags", MA_TAGS},
+                 {"/api/ps", MA_PS},      {"/api/show", MA_SHOW},       {"/api/pull", MA_PULL},
+                 {"/api/push", MA_PUSH},  {"/api/create", MA_CREATE},   {"/api/copy", MA_COPY},
+                 {"/api/delete", MA_DELETE}};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (http_path_is(req, paths[i].path))
+            return paths[i].r;
+    if (req->path_len > 11 && !memcmp(req->target, "/api/blobs/", 11) && !memchr(req->target + 11, '/', req->path_len - 11))
+        return MA_BLOBS;
+    return MA_OTHER;
+}
+
+static void record(gw_thread *t, metrics_api_route route, int status, int64_t t0)
+{
+    metrics_record_ollama_api(t->shard, route, status, gw_now_ns() - t0);
+}
+
 /* --- hosts --- */
 
 /* The distinct api_bases of Ollama deployments, in config order; the
@@ -46,6 +70,8 @@ static int ollama_hosts(const gateway *g, const char **out, int cap)
 typedef struct {
     gw_thread *t;
     conn *c;
+    metrics_api_route route;
+    int64_t t0;
     upstream_req *up;
     int status;
     char ctype[128];
@@ -67,6 +93,7 @@ static void pt_gone(conn *c, void *arg)
     (void)c;
     pt_req *p = arg;
     p->c = NULL;
+    record(p->t, p->route, 499, p->t0);
     pt_free(p);
 }
 
@@ -111,6 +138,10 @@ static void pt_done(upstream_req *r, enum upstream_result res, const char *msg, 
     (void)r;
     pt_req *p = ud;
     p->up = NULL;
+    /* Counted before the last byte, so a client reading /metrics right
+     * after its answer finds it. */
+    record(p->t, p->route, res == UP_OK ? p->status : p->started || p->status > 0 ? p->status : res == UP_E_TIMEOUT ? 504 : 502,
+           p->t0);
     if (res != UP_OK) {
         if (p->started || p->status > 0) {
             if (p->started && p->out.len)
@@ -134,19 +165,25 @@ static void pt_done(upstream_req *r, enum upstream_result res, const char *msg, 
 
 static const upstream_callbacks pt_callbacks = {pt_status, pt_data, pt_done};
 
-static void forward(gw_thread *t, conn *c, const http_request *req, const char *base, const char *body, size_t len)
+static void forward(gw_thread *t, conn *c, const http_request *req, const char *base, const char *body, size_t len,
+                    int64_t t0)
 {
+    metrics_api_route route = api_route(req);
     pt_req *p = calloc(1, sizeof *p);
     if (!p) {
+        record(t, route, 500, t0);
         native_error(c, 500, "out of memory");
         return;
     }
     p->t = t;
     p->c = c;
+    p->route = route;
+    p->t0 = t0;
     buf_init(&p->out);
     snprintf(p->base, sizeof p->base, "%s", base);
     char url[2048], method[16], ctype[128] = "";
     if (req->method_len >= sizeof method || strlen(base) + req->target_len >= sizeof url) {
+        record(t, route, 414, t0);
         pt_free(p);
         native_error(c, 414, "request line too long");
         return;
@@ -166,6 +203,7 @@ static void forward(gw_thread *t, conn *c, const http_request *req, const char *
     p->up = upstream_start(t->up, &o, &pt_callbacks, p);
     if (!p->up) {
         conn_set_close_cb(c, NULL, NULL);
+        record(t, route, 502, t0);
         pt_free(p);
         native_error(c, 502, "could not start the request to Ollama");
     }
@@ -185,6 +223,8 @@ typedef struct {
 struct list_req {
     gw_thread *t;
     conn *c;
+    metrics_api_route route;
+    int64_t t0;
     int nhosts, pending;
     list_host h[MAX_HOSTS];
 };
@@ -202,7 +242,9 @@ static void list_free(list_req *l)
 static void list_gone(conn *c, void *arg)
 {
     (void)c;
-    list_free(arg);
+    list_req *l = arg;
+    record(l->t, l->route, 499, l->t0);
+    list_free(l);
 }
 
 typedef struct {
@@ -288,6 +330,7 @@ static void list_answer(list_req *l)
             tj_array_each(arr.p, arr.p + arr.n, collect, &lists[i]);
     }
     if (!ok_hosts) {
+        record(l->t, l->route, 502, l->t0);
         native_error(l->c, 502, "no Ollama host answered");
         goto out;
     }
@@ -340,6 +383,7 @@ static void list_answer(list_req *l)
         }
     }
     buf_puts(&out, "]}");
+    record(l->t, l->route, 200, l->t0);
     conn_respond(l->c, 200, OLLAMA_JSON, NULL, out.data, out.len);
     buf_free(&out);
 out:
@@ -380,15 +424,19 @@ static void list_done(upstream_req *r, enum upstream_result res, const char *msg
 
 static const upstream_callbacks list_callbacks = {list_status, list_data, list_done};
 
-static void merged_list(gw_thread *t, conn *c, const char *path, const char *const *bases, int n)
+static void merged_list(gw_thread *t, conn *c, const char *path, const char *const *bases, int n, int64_t t0)
 {
+    metrics_api_route route = !strcmp(path, "/api/tags") ? MA_TAGS : MA_PS;
     list_req *l = calloc(1, sizeof *l);
     if (!l) {
+        record(t, route, 500, t0);
         native_error(c, 500, "out of memory");
         return;
     }
     l->t = t;
     l->c = c;
+    l->route = route;
+    l->t0 = t0;
     l->nhosts = n;
     for (int i = 0; i < n; i++) {
         l->h[i].l = l;
@@ -412,7 +460,8 @@ static void merged_list(gw_thread *t, conn *c, const char *path, const char *con
 
 /* --- /api/show --- */
 
-static void show(gw_thread *t, conn *c, const http_request *req, const char *body, size_t len, const char *primary)
+static void show(gw_thread *t, conn *c, const http_request *req, const char *body, size_t len, const char *primary,
+                 int64_t t0)
 {
     gateway *g = t->g;
     static const char *const keys[] = {"model", "name"};
@@ -431,10 +480,11 @@ static void show(gw_thread *t, conn *c, const http_request *req, const char *bod
             buf m;
             buf_init(&m);
             buf_printf(&m, "model '%.*s' not found", (int)(name.len > 200 ? 200 : name.len), name.data);
+            record(t, MA_SHOW, 404, t0);
             native_error(c, 404, m.data);
             buf_free(&m);
         } else {
-            forward(t, c, req, primary, body, len); /* Ollama answers bad requests itself */
+            forward(t, c, req, primary, body, len, t0); /* Ollama answers bad requests itself */
         }
         buf_free(&name);
         return;
@@ -450,28 +500,30 @@ static void show(gw_thread *t, conn *c, const http_request *req, const char *bod
     buf_append(&nb, body, (size_t)(v[which].p - body));
     native_json_str(&nb, d->cfg->upstream_model, strlen(d->cfg->upstream_model));
     buf_append(&nb, v[which].p + v[which].n, (size_t)(body + len - (v[which].p + v[which].n)));
-    forward(t, c, req, d->cfg->api_base, nb.data, nb.len);
+    forward(t, c, req, d->cfg->api_base, nb.data, nb.len, t0);
     buf_free(&nb);
 }
 
 void passthru_handle(gw_thread *t, conn *c, const http_request *req, const char *body, size_t len)
 {
     gateway *g = t->g;
+    int64_t t0 = gw_now_ns();
     const char *bases[MAX_HOSTS];
     int n = ollama_hosts(g, bases, MAX_HOSTS);
     if (n == 0) {
+        record(t, api_route(req), 404, t0);
         native_error(c, 404, "no Ollama backend is configured on this gateway: see /v1/models");
         return;
     }
     bool get = http_method_is(req, "GET"), head = http_method_is(req, "HEAD");
     bool tags = http_path_is(req, "/api/tags");
     if ((tags && (get || head)) || (http_path_is(req, "/api/ps") && get)) {
-        merged_list(t, c, tags ? "/api/tags" : "/api/ps", bases, n);
+        merged_list(t, c, tags ? "/api/tags" : "/api/ps", bases, n, t0);
         return;
     }
     if (http_path_is(req, "/api/show") && http_method_is(req, "POST")) {
-        show(t, c, req, body, len, bases[0]);
+        show(t, c, req, body, len, bases[0], t0);
         return;
     }
-    forward(t, c, req, bases[0], body, len);
+    forward(t, c, req, bases[0], body, len, t0);
 }

@@ -106,6 +106,22 @@ test('discovery mode: the ollama client works through the gateway unchanged', as
     assert.equal(na.status, 405);
     assert.equal(await na.text(), '405 method not allowed');
 
+    // Management requests are counted per route (fixed route labels).
+    const mm = await scrape(`${gw.url}/metrics`);
+    const api = (route, status_code) => sum(mm, 'tollgate_ollama_api_requests_total', status_code ? { route, status_code } : { route });
+    assert.equal(api('/api/tags'), 2);
+    assert.equal(api('/api/ps'), 1);
+    assert.equal(api('/api/version'), 2);
+    assert.equal(api('/'), 1);
+    assert.equal(api('/api/show'), 1);
+    assert.equal(api('/api/pull'), 2);
+    assert.equal(api('/api/copy'), 1);
+    assert.equal(api('/api/delete', '200'), 1);
+    assert.equal(api('/api/delete', '404'), 1);
+    assert.equal(api('other', '404'), 1);
+    assert.equal(api('other', '405'), 1);
+    assert.equal(sum(mm, 'tollgate_ollama_api_request_duration_seconds_count', { route: '/api/pull' }), 2);
+
     // Unknown model: Ollama's 404 shape, counted under requested_model="other".
     await assert.rejects(o.chat({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
       (err) => err.status_code === 404 && err.error === 'model "nope" not found, try pulling it first');
