@@ -4,6 +4,7 @@
  * sent (or the client going away). Everything runs on one worker thread. */
 #include "serve/native.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "serve/router.h"
 #include "serve/translate_int.h"
 #include "util/log.h"
+#include "util/probe.h"
 
 #define BACKPRESSURE_HIGH (1u << 20)
 #define BACKPRESSURE_LOW (256u << 10)
@@ -56,6 +58,59 @@ typedef struct {
     int64_t t_attempt;
     metrics_request rec;
 } native_req;
+
+/* --- forwarding loops --- */
+
+static char hop_header[64];
+static const char *hop_value; /* the nonce inside hop_header */
+static pthread_once_t hop_once = PTHREAD_ONCE_INIT;
+
+static void hop_init(void)
+{
+    char nonce[25];
+    tr_make_id(nonce);
+    snprintf(hop_header, sizeof hop_header, "X-Tollgate-Hop: %s\r\n", nonce);
+    hop_value = hop_header + 16;
+}
+
+const char *native_hop_header(void)
+{
+    pthread_once(&hop_once, hop_init);
+    return hop_header;
+}
+
+static bool looped(const http_request *req)
+{
+    native_hop_header();
+    const http_header *h = http_find_header(req, "x-tollgate-hop");
+    return h && h->value_len == 24 && memcmp(h->value, hop_value, 24) == 0;
+}
+
+#define LOOP_MSG "forwarding loop: this request came back to the Tollgate gateway that sent it"
+
+int native_check_loop(const gateway *g, char *err, size_t errlen)
+{
+    const char *bases[64];
+    int n = passthru_hosts(g, bases, 64);
+    for (int i = 0; i < n; i++) {
+        char url[1024];
+        snprintf(url, sizeof url, "%s/api/version", bases[i]);
+        probe_opts o = {.timeout_ms = 5000};
+        probe_resp r;
+        probe_request(&o, url, NULL, &r);
+        bool loop = r.status == 508 && r.body.len && strstr(r.body.data, "forwarding loop");
+        probe_resp_free(&r);
+        if (loop) {
+            snprintf(err, errlen,
+                     "forwarding loop: the Ollama address %s is this gateway itself. Move Ollama to another port "
+                     "(OLLAMA_HOST=127.0.0.1:11435 ollama serve) and point the gateway there (OLLAMA_HOST for "
+                     "`tollgate serve`, or api_base in the config)",
+                     bases[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* --- shared helpers --- */
 
@@ -485,6 +540,7 @@ static bool start_attempt(native_req *p)
         .body_len = ub.len,
         .bearer = cd->api_key,
         .timeout_ms = p->stream && d->stream_timeout_ms ? d->stream_timeout_ms : d->timeout_ms,
+        .extra_headers = native_hop_header(),
     };
     p->up_status = 0;
     p->ctype[0] = '\0';
@@ -589,6 +645,10 @@ static void infer(gw_thread *t, conn *c, const native_route *nr, const char *bod
 
 void native_handle(gw_thread *t, conn *c, const http_request *req, const char *body, size_t len)
 {
+    if (looped(req)) {
+        native_error(c, 508, LOOP_MSG);
+        return;
+    }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (http_path_is(req, routes[i].path) && http_method_is(req, "POST")) {
             infer(t, c, &routes[i], body, len);

@@ -39,6 +39,16 @@ bool native_group_served(const gateway *g, int group);
  * way Go does, so error bodies look like Ollama's). */
 void native_json_str(buf *b, const char *s, size_t n);
 
+/* "X-Tollgate-Hop: <nonce>\r\n": sent with every native upstream request.
+ * A request that arrives carrying this process's nonce went through this
+ * gateway already (its upstream is itself): native_handle answers 508. */
+const char *native_hop_header(void);
+
+/* At start: asks every Ollama host for /api/version; when the answer is
+ * this gateway's own 508, the config forwards to itself. Returns 0, or -1
+ * with a message in err. Blocking (call from the main thread). */
+int native_check_loop(const gateway *g, char *err, size_t errlen);
+
 /* Sends {"error":"<msg>"} with Ollama's Content-Type. */
 void native_error(conn *c, int status, const char *msg);
 

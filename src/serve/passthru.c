@@ -45,9 +45,7 @@ static void record(gw_thread *t, metrics_api_route route, int status, int64_t t0
 
 /* --- hosts --- */
 
-/* The distinct api_bases of Ollama deployments, in config order; the
- * discovery base when there is none. Returns the count. */
-static int ollama_hosts(const gateway *g, const char **out, int cap)
+int passthru_hosts(const gateway *g, const char **out, int cap)
 {
     int n = 0;
     for (int i = 0; i < g->ndeps && n < cap; i++) {
@@ -198,7 +196,8 @@ static void forward(gw_thread *t, conn *c, const http_request *req, const char *
     }
     bool with_body = len > 0 || !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "DELETE");
     upstream_opts o = {.url = url, .method = method, .body = with_body ? (body ? body : "") : NULL,
-                       .body_len = with_body ? len : 0, .content_type = ctype[0] ? ctype : NULL};
+                       .body_len = with_body ? len : 0, .content_type = ctype[0] ? ctype : NULL,
+                       .extra_headers = native_hop_header()};
     conn_set_close_cb(c, pt_gone, p);
     p->up = upstream_start(t->up, &o, &pt_callbacks, p);
     if (!p->up) {
@@ -317,7 +316,7 @@ static void list_answer(list_req *l)
 {
     gateway *g = l->t->g;
     const char *bases[MAX_HOSTS];
-    ollama_hosts(g, bases, MAX_HOSTS);
+    passthru_hosts(g, bases, MAX_HOSTS);
     span_list lists[MAX_HOSTS] = {{0}};
     int ok_hosts = 0;
     for (int i = 0; i < l->nhosts; i++) {
@@ -447,7 +446,7 @@ static void merged_list(gw_thread *t, conn *c, const char *path, const char *con
     for (int i = 0; i < n; i++) {
         char url[1024];
         snprintf(url, sizeof url, "%s%s", bases[i], path);
-        upstream_opts o = {.url = url, .method = "GET", .timeout_ms = 30000};
+        upstream_opts o = {.url = url, .method = "GET", .timeout_ms = 30000, .extra_headers = native_hop_header()};
         l->h[i].up = upstream_start(t->up, &o, &list_callbacks, &l->h[i]);
         if (!l->h[i].up)
             l->pending--;
@@ -509,7 +508,7 @@ void passthru_handle(gw_thread *t, conn *c, const http_request *req, const char 
     gateway *g = t->g;
     int64_t t0 = gw_now_ns();
     const char *bases[MAX_HOSTS];
-    int n = ollama_hosts(g, bases, MAX_HOSTS);
+    int n = passthru_hosts(g, bases, MAX_HOSTS);
     if (n == 0) {
         record(t, api_route(req), 404, t0);
         native_error(c, 404, "no Ollama backend is configured on this gateway: see /v1/models");

@@ -26,6 +26,10 @@
 #include "net/server.h"
 #include "serve/gateway.h"
 
+/* The distinct api_bases of Ollama deployments in config order (the
+ * discovery base when there is none); returns the count (<= cap). */
+int passthru_hosts(const gateway *g, const char **out, int cap);
+
 void passthru_handle(gw_thread *t, conn *c, const http_request *req, const char *body, size_t len);
 
 #endif

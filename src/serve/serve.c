@@ -36,6 +36,7 @@ typedef struct {
     long max_body_mb;
     int poll_interval_s;
     int discover_wait_s;
+    bool sidecar;
 } serve_opts;
 
 static void usage(FILE *f)
@@ -54,6 +55,9 @@ static void usage(FILE *f)
             "      --max-body-mb N      largest request body accepted (default 16)\n"
             "      --poll-interval S    how often Ollama's /api/ps is read for tollgate_ollama_* (default 10, 0 = off)\n"
             "      --discover-wait S    without --config: how long to wait for Ollama at start (default 10)\n"
+            "      --sidecar            take Ollama's own address: listen on 127.0.0.1:11434 (unless --host/--port\n"
+            "                           say otherwise) and, without $OLLAMA_HOST, forward to Ollama at\n"
+            "                           127.0.0.1:11435 (OLLAMA_HOST=127.0.0.1:11435 ollama serve)\n"
             "      --log-level LEVEL    debug, info (default), warn, error\n"
             "  -h, --help               this text\n\n"
             "Routes: POST /v1/chat/completions /v1/completions /v1/embeddings (also without /v1),\n"
@@ -69,17 +73,21 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
         {"host", required_argument, NULL, 'H'},     {"threads", required_argument, NULL, 't'},
         {"max-body-mb", required_argument, NULL, 'b'}, {"poll-interval", required_argument, NULL, 'i'},
         {"discover-wait", required_argument, NULL, 'w'}, {"log-level", required_argument, NULL, 'l'},
+        {"sidecar", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *o = (serve_opts){.host = "0.0.0.0", .port = 4000, .max_body_mb = 16, .poll_interval_s = 10, .discover_wait_s = 10};
     optind = 1;
+    bool host_set = false, port_set = false;
     int ch;
     while ((ch = getopt_long(argc, argv, "c:p:t:h", longopts, NULL)) != -1) {
         char *end = NULL;
         switch (ch) {
         case 'c': o->config_path = optarg; break;
-        case 'H': o->host = optarg; break;
+        case 'H': o->host = optarg; host_set = true; break;
+        case 'S': o->sidecar = true; break;
         case 'p':
+            port_set = true;
             o->port = (int)strtol(optarg, &end, 10);
             if (*end || o->port < 0 || o->port > 65535) {
                 fprintf(stderr, "tollgate serve: --port wants 0..65535, got '%s'\n", optarg);
@@ -109,6 +117,12 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
     }
     if (o->max_body_mb < 1)
         o->max_body_mb = 1;
+    if (o->sidecar) {
+        if (!host_set)
+            o->host = "127.0.0.1";
+        if (!port_set)
+            o->port = 11434;
+    }
     return -1;
 }
 
@@ -503,7 +517,7 @@ int serve_main(int argc, char **argv)
         cfg = config_load_file(o.config_path, warn_cb, NULL, err, sizeof err);
     } else {
         const char *env = getenv("OLLAMA_HOST");
-        watch_base = config_ollama_base(env && *env ? env : "127.0.0.1:11434");
+        watch_base = config_ollama_base(env && *env ? env : o.sidecar ? "127.0.0.1:11435" : "127.0.0.1:11434");
         cfg = discover_config(watch_base, o.discover_wait_s, err, sizeof err);
     }
     if (!cfg) {
@@ -521,6 +535,17 @@ int serve_main(int argc, char **argv)
     generation *gen = gen_start(cfg, &o, threads, o.port, watch_base, err, sizeof err);
     if (!gen) {
         fprintf(stderr, "tollgate serve: %s\n", err);
+        free(watch_base);
+        return 1;
+    }
+    /* A gateway whose Ollama is itself (sidecar mode with OLLAMA_HOST left
+     * at 11434, or an api_base naming our own port) would forward in a
+     * circle: refuse to start. */
+    if (native_check_loop(gen->g, err, sizeof err) != 0) {
+        fprintf(stderr, "tollgate serve: %s\n", err);
+        server_stop(gen->s, 0);
+        bool ignored = false;
+        gen_join(gen, &sigs, &ignored);
         free(watch_base);
         return 1;
     }

@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ollama } from 'ollama';
-import { startTollgate } from './lib/proc.mjs';
+import { spawnSync } from 'node:child_process';
+import { startTollgate, tollgateBin } from './lib/proc.mjs';
+import { freePort } from './lib/prometheus.mjs';
 import { scrape, sum, waitFor } from './lib/metrics.mjs';
 
 const SIM = ['sim', '--port', '0', '--ttft-ms', '0', '--token-ms', '0', '--load-ms', '0', '--quiet'];
@@ -258,4 +260,14 @@ router_settings:
     await sim2.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a gateway whose Ollama is itself refuses to start (forwarding loop)', async () => {
+  const port = await freePort();
+  const r = spawnSync(tollgateBin, ['serve', '--port', String(port), '--host', '127.0.0.1', '--discover-wait', '0', '--poll-interval', '0'], {
+    env: { ...process.env, OLLAMA_HOST: `127.0.0.1:${port}` }, encoding: 'utf8', timeout: 20000,
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /forwarding loop: the Ollama address http:\/\/127\.0\.0\.1:\d+ is this gateway itself/);
+  assert.match(r.stderr, /OLLAMA_HOST=127\.0\.0\.1:11435 ollama serve/);
 });
