@@ -138,7 +138,7 @@ test('systemd units verify, and harden', { skip: !have('systemd-analyze') && 'sy
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-units-'));
   try {
     const units = fs.readdirSync(R('deploy/systemd')).filter((f) => f.endsWith('.service'));
-    assert.deepEqual(units.sort(), ['tollgate-gpu.service', 'tollgate-serve.service', 'tollgate-sim.service']);
+    assert.deepEqual(units.sort(), ['tollgate-gpu.service', 'tollgate-serve.service', 'tollgate-sidecar.service', 'tollgate-sim.service']);
     for (const u of units) {
       const text = fs.readFileSync(R('deploy/systemd', u), 'utf8');
       for (const k of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'DynamicUser=yes', 'CapabilityBoundingSet=', 'SystemCallFilter=@system-service']) {
