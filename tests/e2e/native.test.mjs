@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ollama } from 'ollama';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { startTollgate, tollgateBin } from './lib/proc.mjs';
 import { freePort } from './lib/prometheus.mjs';
 import { scrape, sum, waitFor } from './lib/metrics.mjs';
@@ -270,4 +271,65 @@ test('a gateway whose Ollama is itself refuses to start (forwarding loop)', asyn
   assert.equal(r.status, 1);
   assert.match(r.stderr, /forwarding loop: the Ollama address http:\/\/127\.0\.0\.1:\d+ is this gateway itself/);
   assert.match(r.stderr, /OLLAMA_HOST=127\.0\.0\.1:11435 ollama serve/);
+});
+
+// A TCP relay that hands the simulator's bytes on in pieces of 1..7 bytes,
+// one write per event-loop turn: the gateway's NDJSON tap must find line
+// boundaries (and the alias splice its "model") across any split.
+function splittingRelay(targetPort) {
+  const srv = net.createServer((down) => {
+    const up = net.connect(targetPort, '127.0.0.1');
+    up.setNoDelay(true);
+    down.setNoDelay(true);
+    down.pipe(up);
+    let queue = Promise.resolve();
+    let n = 0;
+    up.on('data', (data) => {
+      queue = queue.then(async () => {
+        for (let i = 0; i < data.length;) {
+          const k = 1 + (n++ % 7);
+          if (!down.destroyed) down.write(data.subarray(i, i + k));
+          i += k;
+          await new Promise((r) => setImmediate(r));
+        }
+      });
+    });
+    up.on('end', () => queue.then(() => down.end()));
+    up.on('error', () => down.destroy());
+    down.on('error', () => up.destroy());
+    down.on('close', () => up.destroy());
+  });
+  return new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv)));
+}
+
+test('the tap and the model splice work across any chunk split', async () => {
+  const sim = await startTollgate(SIM);
+  const relay = await splittingRelay(sim.port);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-native-split-'));
+  fs.writeFileSync(path.join(dir, 'config.yaml'), `
+model_list:
+  - model_name: alias-with-a-long-name
+    litellm_params: { model: ollama_chat/${MODEL}, api_base: http://127.0.0.1:${relay.address().port} }
+`);
+  const gw = await startTollgate(['serve', '--config', path.join(dir, 'config.yaml'), '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0']);
+  try {
+    const o = new Ollama({ host: gw.url });
+    let lines = 0, last;
+    for await (const p of await o.chat({ model: 'alias-with-a-long-name', messages: [{ role: 'user', content: 'split me' }], stream: true })) {
+      lines++;
+      assert.equal(p.model, 'alias-with-a-long-name');
+      last = p;
+    }
+    assert.equal(last.done, true);
+    assert.ok(lines > 5);
+    const g = await o.generate({ model: 'alias-with-a-long-name', prompt: 'whole', options: { num_predict: 7 } });
+    assert.equal(g.model, 'alias-with-a-long-name');
+    assert.equal(g.eval_count, 7);
+    await assertTally(gw, [sim], { streams: 1 });
+  } finally {
+    assert.equal(await gw.stop(), 0);
+    relay.close();
+    await sim.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
