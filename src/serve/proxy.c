@@ -181,13 +181,9 @@ static bool up_data(upstream_req *r, const char *data, size_t len, void *ud)
     }
     if (!p->ts)
         return false;
-    tr_stream_feed(p->ts, data, len, &p->out);
-    tr_stats *st = tr_stream_stats(p->ts);
-    if (st->first_token) {
-        st->first_token = false;
-        if (!p->rec.t_first_token)
-            p->rec.t_first_token = gw_now_ns();
-    }
+    int ev = tr_stream_feed(p->ts, data, len, &p->out);
+    if (ev > 0 && (ev & TR_EV_FIRST_TOKEN) && !p->rec.t_first_token)
+        p->rec.t_first_token = gw_now_ns();
     if (p->info.stream && p->out.len) {
         if (!p->client_started) {
             p->client_started = true;

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "serve/translate_int.h"
+#include "translate/tr_int.h"
 
 enum {
     C_BAD_REQUEST,
