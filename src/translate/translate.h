@@ -125,6 +125,30 @@ int tr_stream_finish(tr_stream *t, buf *out);
 tr_stats *tr_stream_stats(tr_stream *t);
 void tr_stream_free(tr_stream *t);
 
+/* LiteLLM's exception class names, one X(arg, NAME, "ClassName") per class
+ * (an X-macro: the enum, the bare names and the "<Provider>.<Class>"
+ * tables in error.c are all expanded from this one list). */
+#define TR_EXC_CLASSES(X, A)                                                                                           \
+    X(A, BAD_REQUEST, "BadRequestError")                                                                               \
+    X(A, AUTH, "AuthenticationError")                                                                                  \
+    X(A, PERMISSION, "PermissionDeniedError")                                                                          \
+    X(A, NOT_FOUND, "NotFoundError")                                                                                   \
+    X(A, TIMEOUT, "Timeout")                                                                                           \
+    X(A, UNPROCESSABLE, "UnprocessableEntityError")                                                                    \
+    X(A, RATE_LIMIT, "RateLimitError")                                                                                 \
+    X(A, INTERNAL, "InternalServerError")                                                                              \
+    X(A, UNAVAILABLE, "ServiceUnavailableError")                                                                       \
+    X(A, API, "APIError")                                                                                              \
+    X(A, CONNECTION, "APIConnectionError")                                                                             \
+    X(A, CONTEXT_WINDOW, "ContextWindowExceededError")
+
+#define TR_EXC_ENUM_(a, e, s) TR_EXC_##e,
+typedef enum { TR_EXC_CLASSES(TR_EXC_ENUM_, ~) TR_EXC_COUNT } tr_exc;
+#undef TR_EXC_ENUM_
+
+/* The bare class name ("BadRequestError"); static string. */
+const char *tr_exc_name(tr_exc c);
+
 /* Upstream answered with an error status: appends the OpenAI error body for
  * the client to out_body and returns the LiteLLM-style exception_class
  * ("Ollama.NotFoundError", "Openai.RateLimitError", ...; static strings).
