@@ -1,8 +1,10 @@
 /* tollgate: one binary, four subcommands.
  *
  * The request path of the gateway starts in serve_main (src/serve/serve.c):
- * server (src/net) -> router (src/serve/route) -> upstream (src/serve/upstream)
- * -> metrics registry (src/metrics). */
+ * server (src/net/server.c) -> serve.c:on_request -> proxy.c:proxy_handle
+ * -> router.c:router_pick -> translator (src/translate) -> upstream.c
+ * (upstream_h1.c for http://, upstream_curl.c for https://) -> the worker's
+ * metrics shard (src/metrics). docs/architecture.md walks through it. */
 #include <stdio.h>
 #include <string.h>
 

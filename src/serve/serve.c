@@ -2,8 +2,10 @@
  *
  * Request path: net/server.c parses HTTP and calls on_request() below; it
  * authenticates and hands inference routes to proxy_handle() (proxy.c),
- * which picks a deployment (router.c), calls it (upstream.c), translates
- * the answer (translate.c) and records metrics (metrics/). */
+ * which picks a deployment (router.c), builds the upstream body and
+ * translates the answer (src/translate/), calls the deployment (upstream.c:
+ * upstream_h1.c for http://, upstream_curl.c for https://) and records
+ * metrics (src/metrics/). */
 #include "serve/serve.h"
 
 #include <getopt.h>
