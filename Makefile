@@ -18,7 +18,12 @@ build:
 deps-%:
 	@scripts/deps.sh $*
 
-run: deps-run build
+# Builds the tollgate target only (no test binaries), quietly: one line, and
+# the compiler's output only when it fails.
+run: deps-run
+	@echo "make run: building $(BUILD)/tollgate"
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@out=$$(cmake --build $(BUILD) -j$(JOBS) --target tollgate -- --no-print-directory 2>&1) || { printf '%s\n' "$$out"; exit 1; }
 	@scripts/run-stack.sh
 
 test: deps-test build unit e2e
