@@ -10,6 +10,7 @@
 #include "gpu/gpu.h"
 #include "serve/serve.h"
 #include "sim/sim.h"
+#include "top/top.h"
 
 typedef struct {
     const char *name;
@@ -22,6 +23,7 @@ static const command commands[] = {
     {"gpu", gpu_main, "GPU exporter with dcgm-exporter metric names, from NVML (:9400)"},
     {"check", check_main, "validate the whole pipeline end to end, with fixes for what fails"},
     {"sim", sim_main, "Ollama simulator for demos, tests and benchmarks (:11434)"},
+    {"top", top_main, "live terminal view of the gateway's and GPU exporter's metrics, like htop"},
 };
 
 /* Levenshtein distance of two short words (command names), capped at 15
