@@ -4,16 +4,28 @@
 #   make test       install what is missing, build, run unit + end-to-end tests
 #   make asan       unit tests under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make install    install (PREFIX=/usr/local, DESTDIR=)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all build deps test unit e2e asan fuzz run bench clean format
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all build deps test unit e2e asan fuzz run bench clean format install
 all: build
 
 build:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the binary, man pages,
+# completions, systemd units, configs (docs/install.md).
+install: deps-build
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) --target tollgate tollgate_man -- --no-print-directory >/dev/null
+	@DESTDIR=$(abspath $(DESTDIR)) cmake --install $(BUILD) >/dev/null
+	@echo "make install: installed under $(abspath $(DESTDIR))$(PREFIX)"
 
 deps-%:
 	@scripts/deps.sh $*
