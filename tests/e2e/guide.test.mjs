@@ -46,7 +46,7 @@ export function guideCommands(md) {
 function skipReason(cmd) {
   if (/^docker\b/.test(cmd)) return 'needs Docker (the compose files are validated by stack.test.mjs)';
   if (/^cd docker-compose$/.test(cmd)) return 'only for the docker compose commands that follow';
-  if (/^make run$/.test(cmd)) return 'starts the stack in the foreground; stack.test.mjs runs it and `tollgate check` on it';
+  if (/^(TOLLGATE_CONFIG=\S+ )?make run$/.test(cmd)) return 'starts the stack in the foreground; stack.test.mjs runs it and `tollgate check` on it';
   if (/^(ollama|nvidia-smi)\b/.test(cmd)) return `needs the ${cmd.split(' ')[0]} CLI`;
   if (/^curl\b/.test(cmd) && !/\/\/localhost:(11434|4000|9400|9090)\b/.test(cmd)) return 'reaches outside this machine';
   if (/^(curl|tollgate)\b/.test(cmd)) return null;
