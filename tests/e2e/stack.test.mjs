@@ -65,10 +65,11 @@ test('docker-compose.yaml has the guide\'s services, names, ports and profiles',
   for (const n of Object.keys(s)) {
     s[n].volumes = (s[n].volumes || []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v));
   }
-  assert.deepEqual(Object.keys(s).sort(), ['dcgm-exporter', 'grafana', 'litellm', 'prometheus', 'victoriametrics']);
+  assert.deepEqual(Object.keys(s).sort(), ['dcgm-exporter', 'grafana', 'jaeger', 'litellm', 'prometheus', 'victoriametrics']);
   const inProfile = (p) => Object.keys(s).filter((n) => s[n].profiles?.includes(p)).sort();
   assert.deepEqual(inProfile('ollama'), ['dcgm-exporter', 'litellm']);
   assert.deepEqual(inProfile('full'), ['grafana', 'prometheus', 'victoriametrics']);
+  assert.deepEqual(inProfile('otel'), ['jaeger']); // docs/otel.md
   assert.equal(s.litellm.container_name, 'litellm-proxy');
   assert.deepEqual(s.litellm.command, ['serve', '--config', '/app/config.yaml', '--port', '4000']);
   assert.ok(s.litellm.volumes.some((v) => v.target === '/app/config.yaml' && v.source.endsWith('docker-compose/litellm_config.yaml')));
