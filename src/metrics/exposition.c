@@ -9,14 +9,23 @@
 #include "metrics/metrics.h"
 #include "metrics/metrics_internal.h"
 
-static const char *const route_names[NROUTES] = {
-    "/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions",
-    "/embeddings",       "/v1/embeddings",       "other",
-    "/api/chat",         "/api/generate",        "/api/embed",      "/api/embeddings"};
+#define ROUTE_NAME(e, s) s,
+static const char *const route_names[NROUTES] = {METRICS_ROUTES(ROUTE_NAME)};
+#undef ROUTE_NAME
 
-static const char *const api_route_names[MA_COUNT] = {
-    "/",        "/api/version", "/api/tags", "/api/ps",     "/api/show",  "/api/pull",
-    "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/blobs", "other"};
+const char *metrics_route_name(metrics_route r)
+{
+    return route_names[(unsigned)r < NROUTES ? (unsigned)r : MR_OTHER];
+}
+
+#define API_ROUTE_NAME(e, s) s,
+static const char *const api_route_names[MA_COUNT] = {METRICS_API_ROUTES(API_ROUTE_NAME)};
+#undef API_ROUTE_NAME
+
+const char *metrics_api_route_name(metrics_api_route r)
+{
+    return api_route_names[(unsigned)r < MA_COUNT ? (unsigned)r : MA_OTHER];
+}
 
 typedef struct {
     uint64_t key;
@@ -99,9 +108,9 @@ static const char *label_value(const metrics_registry *r, enum lk k, uint64_t ke
     case LK_MODEL_GROUP:
         return di ? di->group : "None";
     case LK_ROUTE:
-        return route_names[KEY_ROUTE(key) < NROUTES ? KEY_ROUTE(key) : MR_OTHER];
+        return metrics_route_name((metrics_route)KEY_ROUTE(key));
     case LK_API_ROUTE:
-        return api_route_names[KEY_ROUTE(key) < MA_COUNT ? KEY_ROUTE(key) : MA_OTHER];
+        return metrics_api_route_name((metrics_api_route)KEY_ROUTE(key));
     case LK_STATUS_CODE:
     case LK_EXC_STATUS:
         return KEY_ST(key) < r->nstatus ? r->status_str[KEY_ST(key)] : "None";

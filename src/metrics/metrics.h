@@ -55,21 +55,52 @@ typedef struct {
 } metrics_config;
 
 /* Routes are label values: only these fixed strings, never client input. */
-typedef enum {
-    MR_CHAT, MR_CHAT_V1, MR_COMPLETIONS, MR_COMPLETIONS_V1, MR_EMBEDDINGS, MR_EMBEDDINGS_V1, MR_OTHER,
-    MR_API_CHAT, MR_API_GENERATE, MR_API_EMBED, MR_API_EMBEDDINGS /* Ollama's native inference routes */
-} metrics_route;
-/* -> "/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions", "/embeddings", "/v1/embeddings", "other",
- *    "/api/chat", "/api/generate", "/api/embed", "/api/embeddings" */
+/* The routes of the gateway as the "route" label writes them, one
+ * X(ENUM, "path") per route (an X-macro: the enum and the names come from
+ * this one list; serve.c and native.c match request paths against the same
+ * names). The MR_API_* are Ollama's native inference routes. */
+#define METRICS_ROUTES(X)                                                                                              \
+    X(MR_CHAT, "/chat/completions")                                                                                    \
+    X(MR_CHAT_V1, "/v1/chat/completions")                                                                              \
+    X(MR_COMPLETIONS, "/completions")                                                                                  \
+    X(MR_COMPLETIONS_V1, "/v1/completions")                                                                            \
+    X(MR_EMBEDDINGS, "/embeddings")                                                                                    \
+    X(MR_EMBEDDINGS_V1, "/v1/embeddings")                                                                              \
+    X(MR_OTHER, "other")                                                                                               \
+    X(MR_API_CHAT, "/api/chat")                                                                                        \
+    X(MR_API_GENERATE, "/api/generate")                                                                                \
+    X(MR_API_EMBED, "/api/embed")                                                                                      \
+    X(MR_API_EMBEDDINGS, "/api/embeddings")
+#define METRICS_ROUTE_ENUM_(e, s) e,
+typedef enum { METRICS_ROUTES(METRICS_ROUTE_ENUM_) MR_COUNT } metrics_route;
+#undef METRICS_ROUTE_ENUM_
+
+/* The route's label value ("other" for anything out of range). */
+const char *metrics_route_name(metrics_route r);
 
 /* Ollama's management routes passed through by the gateway (the route label
- * of tollgate_ollama_api_*): fixed strings, never client input. */
-typedef enum {
-    MA_ROOT, MA_VERSION, MA_TAGS, MA_PS, MA_SHOW, MA_PULL, MA_PUSH, MA_CREATE, MA_COPY, MA_DELETE, MA_BLOBS, MA_OTHER,
-    MA_COUNT
-} metrics_api_route;
-/* -> "/", "/api/version", "/api/tags", "/api/ps", "/api/show", "/api/pull", "/api/push", "/api/create",
- *    "/api/copy", "/api/delete", "/api/blobs", "other" */
+ * of tollgate_ollama_api_*), the same X-macro way: fixed strings, never
+ * client input. passthru.c matches request paths against these names
+ * (MA_BLOBS covers /api/blobs/<digest>). */
+#define METRICS_API_ROUTES(X)                                                                                          \
+    X(MA_ROOT, "/")                                                                                                    \
+    X(MA_VERSION, "/api/version")                                                                                      \
+    X(MA_TAGS, "/api/tags")                                                                                            \
+    X(MA_PS, "/api/ps")                                                                                                \
+    X(MA_SHOW, "/api/show")                                                                                            \
+    X(MA_PULL, "/api/pull")                                                                                            \
+    X(MA_PUSH, "/api/push")                                                                                            \
+    X(MA_CREATE, "/api/create")                                                                                        \
+    X(MA_COPY, "/api/copy")                                                                                            \
+    X(MA_DELETE, "/api/delete")                                                                                        \
+    X(MA_BLOBS, "/api/blobs")                                                                                          \
+    X(MA_OTHER, "other")
+#define METRICS_API_ROUTE_ENUM_(e, s) e,
+typedef enum { METRICS_API_ROUTES(METRICS_API_ROUTE_ENUM_) MA_COUNT } metrics_api_route;
+#undef METRICS_API_ROUTE_ENUM_
+
+/* The management route's label value ("other" for anything out of range). */
+const char *metrics_api_route_name(metrics_api_route r);
 
 typedef struct {                 /* one client request, recorded once when it ends */
     int deployment;              /* index into deployments; -1 when none was picked (unknown model, auth, bad request) */

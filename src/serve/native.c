@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "serve/passthru.h"
 #include "serve/router.h"
-#include "serve/translate_int.h"
+#include "parse/json_scan.h"
+#include "translate/translate.h"
 #include "util/log.h"
 #include "util/probe.h"
 
@@ -24,16 +28,15 @@
 #define OLLAMA_JSON "application/json; charset=utf-8"
 
 typedef struct {
-    const char *path;
-    metrics_route route;
+    metrics_route route; /* its name is the path */
     bool embed; /* whole JSON answer, never a stream */
 } native_route;
 
 static const native_route routes[] = {
-    {"/api/chat", MR_API_CHAT, false},
-    {"/api/generate", MR_API_GENERATE, false},
-    {"/api/embed", MR_API_EMBED, true},
-    {"/api/embeddings", MR_API_EMBEDDINGS, true},
+    {MR_API_CHAT, false},
+    {MR_API_GENERATE, false},
+    {MR_API_EMBED, true},
+    {MR_API_EMBEDDINGS, true},
 };
 
 typedef struct {
@@ -67,8 +70,16 @@ static pthread_once_t hop_once = PTHREAD_ONCE_INIT;
 
 static void hop_init(void)
 {
+    /* 96 random bits: another gateway (or this one's earlier run) never
+     * guesses it, so only our own requests coming back match. */
+    unsigned char r[12] = {0};
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&hop_once;
+        memcpy(r, &x, sizeof x);
+    }
     char nonce[25];
-    tr_make_id(nonce);
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(nonce + 2 * i, 3, "%02x", r[i]);
     snprintf(hop_header, sizeof hop_header, "X-Tollgate-Hop: %s\r\n", nonce);
     hop_value = hop_header + 16;
 }
@@ -213,14 +224,12 @@ static void account(native_req *p)
     p->accounted = true;
     gw_thread *t = p->t;
     p->rec.t_end = gw_now_ns();
-    if (p->dep >= 0) {
-        metrics_inflight_add(t->shard, p->dep, -1);
-        atomic_fetch_sub_explicit(&t->g->deps[p->dep].in_flight, 1, memory_order_relaxed);
-    }
+    if (p->dep >= 0)
+        router_release(t, p->dep);
     metrics_record(t->shard, &p->rec);
     const metrics_request *r = &p->rec;
     double ttft = r->t_first_token ? (double)(r->t_first_token - r->t_start) / 1e6 : -1;
-    log_info("POST %s model=%s status=%d tokens=%llu/%llu ttft_ms=%.1f ms=%.1f%s", p->nr->path,
+    log_info("POST %s model=%s status=%d tokens=%llu/%llu ttft_ms=%.1f ms=%.1f%s", metrics_route_name(p->nr->route),
              r->requested_model ? r->requested_model : "other", r->status, (unsigned long long)r->prompt_tokens,
              (unsigned long long)r->completion_tokens, ttft, (double)(r->t_end - r->t_start) / 1e6,
              r->client_disconnected ? " client_gone" : "");
@@ -242,24 +251,24 @@ static void reject(gw_thread *t, conn *c, const native_route *nr, const char *re
                            .t_start = now, .t_end = now};
     metrics_record(t->shard, &rec);
     native_error(c, status, msg);
-    log_info("POST %s model=%s status=%d %s", nr->path, requested_model ? requested_model : "other", status,
+    log_info("POST %s model=%s status=%d %s", metrics_route_name(nr->route), requested_model ? requested_model : "other", status,
              exc_class);
 }
 
 /* --- the tap --- */
 
-static bool nonempty(tj_span v)
+static bool nonempty(jscan_span v)
 {
     if (!v.p || v.n < 2)
         return false;
     if (v.p[0] == '"')
         return v.n > 2;
     if (v.p[0] == '[')
-        return tj_ws(v.p + 1, v.p + v.n) < v.p + v.n - 1;
+        return jscan_ws(v.p + 1, v.p + v.n) < v.p + v.n - 1;
     return false;
 }
 
-static uint64_t u64_of(tj_span v)
+static uint64_t u64_of(jscan_span v)
 {
     uint64_t x = 0;
     for (size_t i = 0; v.p && i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
@@ -279,8 +288,8 @@ static const char *const tap_keys[NKEYS] = {
  * the scanner does not accept passes unchanged (ollama-js skips it). */
 static void tap_object(native_req *p, const char *s, size_t n)
 {
-    tj_span v[NKEYS];
-    if (!tj_scan(s, s + n, tap_keys, NKEYS, v)) {
+    jscan_span v[NKEYS];
+    if (!jscan_object(s, s + n, tap_keys, NKEYS, v)) {
         buf_append(&p->out, s, n);
         return;
     }
@@ -290,8 +299,8 @@ static void tap_object(native_req *p, const char *s, size_t n)
         bool tok = nonempty(v[K_RESPONSE]) || nonempty(v[K_THINKING]) || nonempty(v[K_TOOLS]);
         if (!tok && v[K_MESSAGE].p) {
             static const char *const mk[] = {"content", "thinking", "tool_calls"};
-            tj_span m[3];
-            if (tj_scan(v[K_MESSAGE].p, v[K_MESSAGE].p + v[K_MESSAGE].n, mk, 3, m))
+            jscan_span m[3];
+            if (jscan_object(v[K_MESSAGE].p, v[K_MESSAGE].p + v[K_MESSAGE].n, mk, 3, m))
                 tok = nonempty(m[0]) || nonempty(m[1]) || nonempty(m[2]);
         }
         if (tok) {
@@ -300,7 +309,7 @@ static void tap_object(native_req *p, const char *s, size_t n)
                 p->rec.t_first_token = gw_now_ns();
         }
     }
-    bool final = p->nr->embed ? (v[K_EMBEDS].p || v[K_EMBED1].p) : tj_span_is(v[K_DONE], "true");
+    bool final = p->nr->embed ? (v[K_EMBEDS].p || v[K_EMBED1].p) : jscan_is(v[K_DONE], "true");
     if (final && !v[K_ERROR].p) {
         p->done_seen = true;
         p->rec.prompt_tokens = u64_of(v[K_PEC]);
@@ -311,7 +320,7 @@ static void tap_object(native_req *p, const char *s, size_t n)
         p->rec.eval_ns = (int64_t)u64_of(v[K_ED]);
         p->rec.total_ns = (int64_t)u64_of(v[K_TOTAL]);
     }
-    tj_span m = v[K_MODEL];
+    jscan_span m = v[K_MODEL];
     if (m.p && m.p[0] == '"' && !(m.n == p->mval_len && !memcmp(m.p, p->body + p->mval_off, m.n))) {
         buf_append(&p->out, s, (size_t)(m.p - s));
         buf_append(&p->out, p->body + p->mval_off, p->mval_len);
@@ -432,8 +441,7 @@ static void attempt_failed(native_req *p, int status, const char *exc_class, int
     p->rec.exception_status = status ? status : client_status;
     if (router_retryable(status) && p->attempts <= g->num_retries && !atomic_load(&g->stopping)) {
         int prev = p->dep;
-        metrics_inflight_add(p->t->shard, prev, -1);
-        atomic_fetch_sub_explicit(&g->deps[prev].in_flight, 1, memory_order_relaxed);
+        router_release(p->t, prev);
         p->dep = pick_native(p->t, p->grp, prev);
         if (start_attempt(p))
             return;
@@ -523,8 +531,7 @@ static bool start_attempt(native_req *p)
     gw_deployment *d = &g->deps[p->dep];
     const config_deployment *cd = d->cfg;
     p->attempts++;
-    metrics_inflight_add(p->t->shard, p->dep, 1);
-    atomic_fetch_add_explicit(&d->in_flight, 1, memory_order_relaxed);
+    router_acquire(p->t, p->dep);
     p->rec.deployment = p->dep;
     /* The client's bytes with the "model" value replaced. */
     buf ub;
@@ -533,7 +540,7 @@ static bool start_attempt(native_req *p)
     native_json_str(&ub, cd->upstream_model, strlen(cd->upstream_model));
     buf_append(&ub, p->body + p->mval_off + p->mval_len, p->body_len - p->mval_off - p->mval_len);
     char url[1024];
-    snprintf(url, sizeof url, "%s%s", cd->api_base, p->nr->path);
+    snprintf(url, sizeof url, "%s%s", cd->api_base, metrics_route_name(p->nr->route));
     upstream_opts o = {
         .url = url,
         .body = ub.data,
@@ -563,7 +570,7 @@ static void infer(gw_thread *t, conn *c, const native_route *nr, const char *bod
         reject(t, c, nr, NULL, 400, "BadRequestError", "missing request body");
         return;
     }
-    if (!tj_valid(body, len, false)) {
+    if (!jscan_valid(body, len, false)) {
         json_error_t jerr;
         json_t *root = json_loadb(body, len, 0, &jerr);
         bool obj = root && json_is_object(root);
@@ -574,14 +581,14 @@ static void infer(gw_thread *t, conn *c, const native_route *nr, const char *bod
         }
     }
     static const char *const keys[] = {"model", "stream"};
-    tj_span v[2];
-    if (!tj_scan(body, body + len, keys, 2, v)) {
+    jscan_span v[2];
+    if (!jscan_object(body, body + len, keys, 2, v)) {
         reject(t, c, nr, NULL, 400, "BadRequestError", "request body is not a JSON object with one \"model\"");
         return;
     }
     buf name;
     buf_init(&name);
-    if (!v[0].p || v[0].p[0] != '"' || !tj_string(v[0], &name) || name.len == 0) {
+    if (!v[0].p || v[0].p[0] != '"' || !jscan_string(v[0], &name) || name.len == 0) {
         buf_free(&name);
         /* Ollama's own answers (research/ollama.md §3.1). */
         if (nr->route == MR_API_GENERATE || nr->route == MR_API_EMBED)
@@ -619,7 +626,7 @@ static void infer(gw_thread *t, conn *c, const native_route *nr, const char *bod
     p->body_len = len;
     p->mval_off = (size_t)(v[0].p - body);
     p->mval_len = v[0].n;
-    p->stream = !nr->embed && !tj_span_is(v[1], "false");
+    p->stream = !nr->embed && !jscan_is(v[1], "false");
     p->t = t;
     p->c = c;
     p->nr = nr;
@@ -650,7 +657,7 @@ void native_handle(gw_thread *t, conn *c, const http_request *req, const char *b
         return;
     }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (http_path_is(req, routes[i].path) && http_method_is(req, "POST")) {
+        if (http_path_is(req, metrics_route_name(routes[i].route)) && http_method_is(req, "POST")) {
             infer(t, c, &routes[i], body, len);
             return;
         }

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "serve/native.h"
-#include "serve/translate_int.h"
+#include "parse/json_scan.h"
 #include "util/log.h"
 
 #define BACKPRESSURE_HIGH (1u << 20)
@@ -23,16 +23,9 @@
 
 static metrics_api_route api_route(const http_request *req)
 {
-    static const struct {
-        const char *path;
-        metrics_api_route r;
-    } paths[] = {{"/", MA_ROOT},          {"/api/version", MA_VERSION}, {"/api/tags", MA_TAGS},
-                 {"/api/ps", MA_PS},      {"/api/show", MA_SHOW},       {"/api/pull", MA_PULL},
-                 {"/api/push", MA_PUSH},  {"/api/create", MA_CREATE},   {"/api/copy", MA_COPY},
-                 {"/api/delete", MA_DELETE}};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-        if (http_path_is(req, paths[i].path))
-            return paths[i].r;
+    for (int r = 0; r < MA_BLOBS; r++) /* the routes before /api/blobs are whole paths */
+        if (http_path_is(req, metrics_api_route_name((metrics_api_route)r)))
+            return (metrics_api_route)r;
     if (req->path_len > 11 && !memcmp(req->target, "/api/blobs/", 11) && !memchr(req->target + 11, '/', req->path_len - 11))
         return MA_BLOBS;
     return MA_OTHER;
@@ -247,17 +240,17 @@ static void list_gone(conn *c, void *arg)
 }
 
 typedef struct {
-    tj_span *v;
+    jscan_span *v;
     size_t n, cap;
 } span_list;
 
-static void collect(void *ud, size_t i, tj_span el)
+static void collect(void *ud, size_t i, jscan_span el)
 {
     (void)i;
     span_list *s = ud;
     if (s->n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 16;
-        tj_span *nv = realloc(s->v, nc * sizeof *nv);
+        jscan_span *nv = realloc(s->v, nc * sizeof *nv);
         if (!nv)
             return;
         s->v = nv;
@@ -267,11 +260,11 @@ static void collect(void *ud, size_t i, tj_span el)
 }
 
 /* "name" and "model" spans of one list entry. */
-static bool entry_names(tj_span el, tj_span *name, tj_span *model)
+static bool entry_names(jscan_span el, jscan_span *name, jscan_span *model)
 {
     static const char *const keys[] = {"name", "model"};
-    tj_span v[2];
-    if (!tj_scan(el.p, el.p + el.n, keys, 2, v) || !v[0].p || v[0].p[0] != '"')
+    jscan_span v[2];
+    if (!jscan_object(el.p, el.p + el.n, keys, 2, v) || !v[0].p || v[0].p[0] != '"')
         return false;
     *name = v[0];
     *model = v[1];
@@ -280,11 +273,11 @@ static bool entry_names(tj_span el, tj_span *name, tj_span *model)
 
 /* An installed name matches a deployment's model the way Ollama looks it
  * up: case-insensitive, the tag defaulting to "latest". */
-static bool model_matches(tj_span lit, const char *want)
+static bool model_matches(jscan_span lit, const char *want)
 {
     buf s;
     buf_init(&s);
-    bool ok = tj_string(lit, &s);
+    bool ok = jscan_string(lit, &s);
     size_t wl = strlen(want);
     bool eq = ok && s.len == wl && strncasecmp(s.data, want, wl) == 0;
     if (ok && !eq && !strchr(want, ':') && s.len == wl + 7)
@@ -294,9 +287,9 @@ static bool model_matches(tj_span lit, const char *want)
 }
 
 /* Appends el with the values of name and model replaced by alias. */
-static void put_renamed(buf *out, tj_span el, tj_span name, tj_span model, const char *alias)
+static void put_renamed(buf *out, jscan_span el, jscan_span name, jscan_span model, const char *alias)
 {
-    tj_span cut[2] = {name, model};
+    jscan_span cut[2] = {name, model};
     if (model.p && model.p < name.p) {
         cut[0] = model;
         cut[1] = name;
@@ -321,12 +314,12 @@ static void list_answer(list_req *l)
     int ok_hosts = 0;
     for (int i = 0; i < l->nhosts; i++) {
         list_host *h = &l->h[i];
-        tj_span arr;
-        if (!h->ok || !h->body.len || !tj_find(h->body.data, h->body.data + h->body.len, "models", &arr, NULL))
+        jscan_span arr;
+        if (!h->ok || !h->body.len || !jscan_find(h->body.data, h->body.data + h->body.len, "models", &arr, NULL))
             continue;
         ok_hosts++;
         if (arr.p[0] == '[')
-            tj_array_each(arr.p, arr.p + arr.n, collect, &lists[i]);
+            jscan_array_each(arr.p, arr.p + arr.n, collect, &lists[i]);
     }
     if (!ok_hosts) {
         record(l->t, l->route, 502, l->t0);
@@ -340,13 +333,13 @@ static void list_answer(list_req *l)
     if (g->discovered) {
         for (int i = 0; i < l->nhosts; i++)
             for (size_t k = 0; k < lists[i].n; k++) {
-                tj_span el = lists[i].v[k], nm, md;
+                jscan_span el = lists[i].v[k], nm, md;
                 if (!entry_names(el, &nm, &md))
                     continue;
                 bool dup = false;
                 for (int j = 0; j <= i && !dup; j++)
                     for (size_t q = 0; q < (j == i ? k : lists[j].n) && !dup; q++) {
-                        tj_span n2, m2;
+                        jscan_span n2, m2;
                         dup = entry_names(lists[j].v[q], &n2, &m2) && n2.n == nm.n && !memcmp(n2.p, nm.p, nm.n);
                     }
                 if (dup)
@@ -368,7 +361,7 @@ static void list_answer(list_req *l)
                     if (strcmp(bases[hi], d->cfg->api_base) != 0)
                         continue;
                     for (size_t k = 0; k < lists[hi].n && !found; k++) {
-                        tj_span nm, md;
+                        jscan_span nm, md;
                         if (!entry_names(lists[hi].v[k], &nm, &md) || !model_matches(nm, d->cfg->upstream_model))
                             continue;
                         found = true;
@@ -464,13 +457,13 @@ static void show(gw_thread *t, conn *c, const http_request *req, const char *bod
 {
     gateway *g = t->g;
     static const char *const keys[] = {"model", "name"};
-    tj_span v[2];
+    jscan_span v[2];
     buf name;
     buf_init(&name);
     int which = -1;
-    if (tj_valid(body, len, false) && tj_scan(body, body + len, keys, 2, v)) {
+    if (jscan_valid(body, len, false) && jscan_object(body, body + len, keys, 2, v)) {
         which = v[0].p ? 0 : v[1].p ? 1 : -1;
-        if (which >= 0 && (v[which].p[0] != '"' || !tj_string(v[which], &name)))
+        if (which >= 0 && (v[which].p[0] != '"' || !jscan_string(v[which], &name)))
             which = -1;
     }
     int gi = which >= 0 ? native_find_group(g, name.data ? name.data : "", name.len) : -1;
