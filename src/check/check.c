@@ -276,6 +276,76 @@ static void check_stream(run *st)
     probe_resp_free(&resp);
 }
 
+/* Ollama-native clients (the ollama CLI and libraries, Open WebUI) call
+ * /api/chat on the gateway's port, and Tollgate counts them with
+ * route="/api/chat" (docs/gateway.md, "Native Ollama API"). */
+static void sum_native(const expo_sample *s, void *ud)
+{
+    char route[32];
+    if (expo_is(s, "litellm_proxy_total_requests_metric_total") && !expo_label(s, "route", route, sizeof route) &&
+        !strcmp(route, "/api/chat"))
+        *(double *)ud += s->value;
+}
+
+static bool native_count(run *st, double *n)
+{
+    probe_resp resp;
+    get(st, st->o->gateway, "/metrics", st->o->timeout_s, NULL, &resp);
+    bool ok = resp.err == PROBE_OK && resp.status == 200;
+    *n = 0;
+    if (ok)
+        expo_each(resp.body.data ? resp.body.data : "", resp.body.len, sum_native, n);
+    probe_resp_free(&resp);
+    return ok;
+}
+
+static void check_native(run *st)
+{
+    const char *title = "Ollama-native /api/chat through the gateway, counted in /metrics";
+    char d[512];
+    double before = 0, after = 0;
+    bool counted = native_count(st, &before);
+    json_t *msg = json_pack("{s:s, s:s}", "role", "user", "content", "Say hello in one sentence.");
+    json_t *req = json_pack("{s:s, s:[o], s:b, s:{s:i}}", "model", st->model, "messages", msg, "stream", false,
+                            "options", "num_predict", 20);
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!body) {
+        st->oom = 1;
+        return;
+    }
+    probe_resp resp;
+    get(st, st->o->gateway, "/api/chat", st->o->chat_timeout_s, body, &resp);
+    free(body);
+    json_t *root = resp.err == PROBE_OK ? json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL) : NULL;
+    if (resp.err == PROBE_OK && resp.status == 404 && !json_is_string(json_object_get(root, "error"))) {
+        /* Not Ollama's 404 shape: the gateway has no native API at all. */
+        check_hint h = hint_for_no_native_api();
+        snprintf(d, sizeof d, "HTTP 404: %.200s", buf_cstr(&resp.body));
+        add(st, "gateway.native", COMP_GATEWAY, CHECK_WARN, title, ms(resp.total_s), &h, d);
+    } else if (ok_or_fail(st, "gateway.native", COMP_GATEWAY, title, &resp)) {
+        json_t *content = json_object_get(json_object_get(root, "message"), "content");
+        if (!json_is_string(content) || !json_is_true(json_object_get(root, "done"))) {
+            check_hint h = {"the answer is not Ollama's chat shape (message.content, done:true)",
+                            "point --gateway at Tollgate's port; read the gateway's log and Ollama's"};
+            add(st, "gateway.native", COMP_GATEWAY, CHECK_FAIL, title, ms(resp.total_s), &h,
+                "no message.content or done:true in the answer");
+        } else if (!counted || !native_count(st, &after) || after <= before) {
+            check_hint h = hint_for_static_counters();
+            snprintf(d, sizeof d, "litellm_proxy_total_requests_metric_total{route=\"/api/chat\"} +%g",
+                     after - before);
+            add(st, "gateway.native", COMP_GATEWAY, CHECK_FAIL, title, ms(resp.total_s), &h, d);
+        } else {
+            snprintf(d, sizeof d, "model %s, %lld prompt + %lld eval tokens; requests{route=\"/api/chat\"} +%g",
+                     st->model, (long long)json_integer_value(json_object_get(root, "prompt_eval_count")),
+                     (long long)json_integer_value(json_object_get(root, "eval_count")), after - before);
+            add(st, "gateway.native", COMP_GATEWAY, CHECK_PASS, title, ms(resp.total_s), NULL, d);
+        }
+    }
+    json_decref(root);
+    probe_resp_free(&resp);
+}
+
 static bool pick_model(run *st, json_t *data, char *d, size_t dl)
 {
     size_t i;
@@ -319,6 +389,7 @@ static void check_gateway(run *st)
             {"gateway.metrics", "gateway serves /metrics"},
             {"gateway.chat", "chat completion through the gateway"},
             {"gateway.stream", "streaming chat completion through the gateway"},
+            {"gateway.native", "Ollama-native /api/chat through the gateway"},
             {"gateway.counters", "token counters moved in /metrics"},
         };
         for (size_t i = 0; i < sizeof skipped / sizeof skipped[0]; i++)
@@ -355,10 +426,12 @@ static void check_gateway(run *st)
     if (!have_model) {
         skip(st, "gateway.chat", COMP_GATEWAY, "chat completion through the gateway", "no model to ask");
         skip(st, "gateway.stream", COMP_GATEWAY, "streaming chat completion through the gateway", "no model to ask");
+        skip(st, "gateway.native", COMP_GATEWAY, "Ollama-native /api/chat through the gateway", "no model to ask");
         return;
     }
     check_chat(st);
     check_stream(st);
+    check_native(st);
     if (!before.ok || !st->traffic_sent)
         return;
     gw_counters after = read_counters(st, "gateway.counters", "token counters moved in /metrics", false);

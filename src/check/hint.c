@@ -143,6 +143,14 @@ check_hint hint_for_static_counters(void)
                         "at the same instance that serves /metrics"};
 }
 
+check_hint hint_for_no_native_api(void)
+{
+    return (check_hint){"the gateway does not serve Ollama's native API (/api/chat): LiteLLM does not, and "
+                        "clients such as the ollama CLI or Open WebUI's Ollama connection bypass it",
+                        "run tollgate serve as the gateway (it serves /api/* on the same port); for zero client "
+                        "changes use sidecar mode (tollgate serve --sidecar)"};
+}
+
 check_hint hint_for_no_gpu(void)
 {
     return (check_hint){"the GPU exporter runs but finds no NVIDIA GPU or driver (tollgate_gpu_nvml_up 0)",

@@ -29,6 +29,9 @@ check_hint hint_for_stale_scrape(void);
 check_hint hint_for_empty_query(const char *query, int recorded);
 /* A completion succeeded but the gateway's token counters did not move. */
 check_hint hint_for_static_counters(void);
+/* The gateway answers /api/chat with a 404 that is not Ollama's (LiteLLM,
+ * or a Tollgate without the native API). */
+check_hint hint_for_no_native_api(void);
 /* The GPU exporter runs but sees no GPU (tollgate_gpu_nvml_up 0). */
 check_hint hint_for_no_gpu(void);
 

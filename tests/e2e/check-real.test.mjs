@@ -44,7 +44,7 @@ test('the real pipeline passes every check (a missing GPU is only a warning)', {
   assert.deepEqual(failed, [], r.out);
   assert.equal(r.code, 0);
   for (const id of ['ollama.running', 'ollama.models', 'gateway.liveliness', 'gateway.models', 'gateway.chat',
-    'gateway.stream', 'gateway.counters', 'gateway.ttft', 'prometheus.target.litellm', 'prometheus.target.dcgm',
+    'gateway.stream', 'gateway.native', 'gateway.counters', 'gateway.ttft', 'prometheus.target.litellm', 'prometheus.target.dcgm',
     'prometheus.query.litellm_input_tokens_total', 'prometheus.query.litellm_request_total_latency_seconds_count',
     'prometheus.query.litellm_time_to_first_token_seconds_bucket']) {
     assert.equal(r.byId[id].status, 'pass', `${id}: ${JSON.stringify(r.byId[id])}`);

@@ -68,6 +68,7 @@ test('every check passes when the whole pipeline works', { skip: !haveProm && 'p
   assert.match(r.byId['gateway.chat'].detail, /12 prompt \+ 8 completion tokens/);
   assert.match(r.byId['gateway.stream'].detail, /data: \[DONE\]/);
   assert.match(r.byId['gateway.counters'].detail, /input_tokens_metric_total \+24, .*output_tokens_metric_total \+16/);
+  assert.match(r.byId['gateway.native'].detail, /12 prompt \+ 8 eval tokens; requests\{route="\/api\/chat"\} \+1$/);
   assert.match(r.byId['gpu.metrics'].detail, /^1 GPU, utilisation avg 45%/);
   assert.match(r.byId['prometheus.target.litellm'].detail, /^up \(1\/1\), last scrape [\d.]+ s ago, interval 1s/);
   assert.match(r.byId['prometheus.target.dcgm'].detail, /^up \(1\/1\)/);
@@ -116,6 +117,17 @@ test('a gateway that wants a key: 401 points at --api-key', { skip: !haveProm &&
     assert.equal(right.byId['gateway.models'].status, 'pass');
     assert.equal(right.byId['gateway.chat'].status, 'pass');
   } finally { await locked.stop(); }
+});
+
+test('a gateway without the native Ollama API (LiteLLM) is a warning that names tollgate serve', { skip: !haveProm && 'prometheus not installed' }, async () => {
+  const litellm = await fakeGateway({ native: false });
+  try {
+    const r = await runJson(['--ollama', ollama.url, '--gateway', litellm.url, '--skip-gpu', '--prometheus', prom.url]);
+    assert.equal(r.byId['gateway.native'].status, 'warn');
+    assert.match(r.byId['gateway.native'].detail, /^HTTP 404: \{"detail":"Not Found"\}/);
+    assert.match(r.byId['gateway.native'].fix, /tollgate serve --sidecar/);
+    assert.equal(r.byId['gateway.chat'].status, 'pass');
+  } finally { await litellm.stop(); }
 });
 
 test('--model that the gateway does not serve fails the models check', { skip: !haveProm && 'prometheus not installed' }, async () => {

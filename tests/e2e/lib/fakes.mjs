@@ -43,8 +43,10 @@ export function fakeOllama({ models = ['tinyllama:latest'] } = {}) {
 }
 
 // A gateway with LiteLLM's routes and counters that move with traffic.
-export function fakeGateway({ models = ['tinyllama'], masterKey = null } = {}) {
-  const c = { input: 0, output: 0, requests: 0, latCount: 0, latSum: 0, ttftCount: 0, ttftSum: 0 };
+// native: it also serves Ollama's /api/chat as Tollgate does (counted with
+// route="/api/chat"); false answers it with LiteLLM's 404.
+export function fakeGateway({ models = ['tinyllama'], masterKey = null, native = true } = {}) {
+  const c = { input: 0, output: 0, requests: 0, latCount: 0, latSum: 0, ttftCount: 0, ttftSum: 0, native: 0 };
   const labels = (m) => `end_user="None",hashed_api_key="None",api_key_alias="None",model="${m}",requested_model="${m}",team="None",team_alias="None",user="None",user_email="None"`;
   let lastModel = models[0];
   const metrics = () => {
@@ -52,6 +54,7 @@ export function fakeGateway({ models = ['tinyllama'], masterKey = null } = {}) {
     return [
       '# TYPE litellm_proxy_total_requests_metric_total counter',
       `litellm_proxy_total_requests_metric_total{requested_model="${m}",status_code="200"} ${c.requests}.0`,
+      `litellm_proxy_total_requests_metric_total{requested_model="${m}",status_code="200",route="/api/chat"} ${c.native}.0`,
       '# TYPE litellm_input_tokens_metric_total counter',
       `litellm_input_tokens_metric_total{${labels(m)}} ${c.input}.0`,
       '# TYPE litellm_output_tokens_metric_total counter',
@@ -110,6 +113,13 @@ export function fakeGateway({ models = ['tinyllama'], masterKey = null } = {}) {
       return res.end(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: r.model,
         choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }],
         usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 } }));
+    }
+    if (native && path === '/api/chat' && req.method === 'POST') {
+      const r = JSON.parse(body);
+      c.native++;
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      return res.end(JSON.stringify({ model: r.model, created_at: '2026-01-01T00:00:00Z', message: { role: 'assistant', content: 'Hello!' },
+        done: true, done_reason: 'stop', prompt_eval_count: 12, eval_count: 8 }));
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
   });
