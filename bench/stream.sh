@@ -12,9 +12,13 @@
 #         proxy process used per event (utime+stime from /proc, so it does not depend on who else runs);
 #   conc  STREAMS (default "1000 10000") streams opened at once, 40 tokens 50 ms apart, every event
 #         counted (streamload --expect), peak RSS of the proxies sampled from /proc during the run.
+# Targets (TARGETS, default "direct nginx tg-openai tg-ollama"): the *-native ones are Ollama's own
+# /api/chat NDJSON stream (options.num_predict) straight from the sim (direct-native), through nginx
+# (nginx-native) and through tollgate's native route with an alias (tg-native: model splice + NDJSON
+# tap); their "+" columns are against direct-native, and a last table gives tg-native / nginx-native.
 # Three sims (one per phase, each with its own timings); nginx and tollgate each front all three.
 # Repeats REPEAT times and prints medians and ratios. Loopback only; everything started is stopped.
-#   bench/stream.sh [REPEAT]   env: STREAMS, LAT_CONNS, LAT_SECONDS, TPUT_SECONDS, TTFT_SECONDS,
+#   bench/stream.sh [REPEAT]   env: TARGETS, STREAMS, LAT_CONNS, LAT_SECONDS, TPUT_SECONDS, TTFT_SECONDS,
 #                              PHASES (default "ttft lat tput conc"), RAW=1 (print every streamload line), KEEP=1 (keep logs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -118,9 +122,19 @@ target_url() { # target phase
     nginx) local v="NGX_${2^^}"; echo "http://127.0.0.1:${!v}/v1/chat/completions llama3.2:3b" ;;
     tg-openai) echo "http://127.0.0.1:$TG/v1/chat/completions oa-$2" ;;
     tg-ollama) echo "http://127.0.0.1:$TG/v1/chat/completions ol-$2" ;;
+    direct-native) echo "http://127.0.0.1:${SIM[$2]}/api/chat llama3.2:3b" ;;
+    nginx-native) local v="NGX_${2^^}"; echo "http://127.0.0.1:${!v}/api/chat llama3.2:3b" ;;
+    tg-native) echo "http://127.0.0.1:$TG/api/chat ol-$2" ;;
   esac
 }
-body() { printf '{"model":"%s","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true,"max_tokens":%d}' "$1" "$2"; }
+body() { # model tokens target
+  case $3 in
+    *-native) printf '{"model":"%s","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true,"options":{"num_predict":%d}}' "$1" "$2" ;;
+    *) printf '{"model":"%s","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true,"max_tokens":%d}' "$1" "$2" ;;
+  esac
+}
+# What a target's "+" columns are measured against.
+base() { case $1 in *-native) echo direct-native ;; *) echo direct ;; esac; }
 # One event per token plus the finish chunk ([DONE] is not counted).
 expect() { echo $(($1 + 1)); }
 # streamload's key=value line -> the values asked for, in order
@@ -137,7 +151,7 @@ rss_peak() { # watched-pid running-pid
   done
   echo "$peak"
 }
-proxy_pid() { case $1 in nginx) echo "$ngx_worker" ;; tg-*) echo "$tg_pid" ;; direct) echo "${SIMPID[conc]}" ;; esac; }
+proxy_pid() { case $1 in nginx*) echo "$ngx_worker" ;; tg-*) echo "$tg_pid" ;; direct*) echo "${SIMPID[conc]}" ;; esac; }
 
 declare -A res
 failures=0
@@ -145,12 +159,12 @@ record() { res[$1]+="$2 "; }
 run_load() { # target phase tokens conns streamload-args... ; sets $out
   local t=$1 ph=$2 tok=$3; shift 3
   read -r url model < <(target_url "$t" "$ph")
-  out=$("$load" --url "$url" --body "$(body "$model" "$tok")" --expect "$(expect "$tok")" "$@") || {
+  out=$("$load" --url "$url" --body "$(body "$model" "$tok" "$t")" --expect "$(expect "$tok")" "$@") || {
     failures=$((failures + 1)); echo "FAIL $t $ph: $out" >&2; }
   echo "  $t $ph: $out" >>"$work/raw.txt"
 }
 
-targets="direct nginx tg-openai tg-ollama"
+targets=${TARGETS:-"direct nginx tg-openai tg-ollama"}
 hz=$(getconf CLK_TCK)
 phases=" ${PHASES:-ttft lat tput conc} "
 has() { [[ $phases == *" $1 "* ]]; }
@@ -167,7 +181,7 @@ for i in $(seq "$repeat"); do
     record "$t,ttft50" "$a"; record "$t,ttft99" "$b"; record "$t,gap50" "$c"; record "$t,gap99" "$d"
   done
   has tput && for t in $targets; do
-    case $t in direct) cp=${SIMPID[tput]} ;; *) cp=$(proxy_pid "$t") ;; esac
+    case $t in direct*) cp=${SIMPID[tput]} ;; *) cp=$(proxy_pid "$t") ;; esac
     c0=$(cpu_ticks "$cp")
     run_load "$t" tput 1000 --conns 64 --duration "$tput_s"
     c1=$(cpu_ticks "$cp")
@@ -185,7 +199,7 @@ for i in $(seq "$repeat"); do
     for t in $targets; do
       # streamload runs in the background (its pid in pids, for the trap) while the proxy's RSS is sampled.
       read -r url model < <(target_url "$t" conc)
-      "$load" --url "$url" --body "$(body "$model" 40)" --expect "$(expect 40)" --conns "$n_eff" --requests 1 \
+      "$load" --url "$url" --body "$(body "$model" 40 "$t")" --expect "$(expect 40)" --conns "$n_eff" --requests 1 \
         --duration 1 >"$work/conc.out" 2>&1 &
       lp=$!
       pids+=($lp)
@@ -214,20 +228,32 @@ has ttft && printf '\n== time to first token: 1 conn, sim answers at once (--ttf
 has ttft && printf '%-10s %10s %10s %12s %12s\n' target ttft_p50 ttft_p99 +ttft_p50 +ttft_p99
 has ttft && for t in $targets; do
   printf '%-10s %10s %10s %+12d %+12d\n' "$t" "$(m "$t,ttft0_50")" "$(m "$t,ttft0_99")" \
-    "$(($(m "$t,ttft0_50") - $(m direct,ttft0_50)))" "$(($(m "$t,ttft0_99") - $(m direct,ttft0_99)))"
+    "$(($(m "$t,ttft0_50") - $(m "$(base "$t"),ttft0_50")))" "$(($(m "$t,ttft0_99") - $(m "$(base "$t"),ttft0_99")))"
 done
 has lat && printf '\n== latency: %d conns, first token 5 ms, 64 tokens 5 ms apart, %ss; median of %d runs (us)\n' "$lat_conns" "$lat_s" "$repeat"
 has lat && printf '%-10s %10s %10s %10s %10s %12s %12s\n' target ttft_p50 ttft_p99 gap_p50 gap_p99 +ttft_p50 +ttft_p99
 has lat && for t in $targets; do
   printf '%-10s %10s %10s %10s %10s %+12d %+12d\n' "$t" "$(m "$t,ttft50")" "$(m "$t,ttft99")" "$(m "$t,gap50")" "$(m "$t,gap99")" \
-    "$(($(m "$t,ttft50") - $(m direct,ttft50)))" "$(($(m "$t,ttft99") - $(m direct,ttft99)))"
+    "$(($(m "$t,ttft50") - $(m "$(base "$t"),ttft50")))" "$(($(m "$t,ttft99") - $(m "$(base "$t"),ttft99")))"
 done
 has tput && printf '\n== token throughput: 64 conns, 1000-token streams, --token-ms 0, %ss; median of %d runs\n' "$tput_s" "$repeat"
 has tput && printf '%-10s %12s %10s %22s\n' target events/s vs_direct cpu_us_per_event
 has tput && for t in $targets; do
-  awk -v t="$t" -v e="$(m "$t,eps")" -v d="$(m direct,eps)" -v c="$(m "$t,cpu")" 'BEGIN {printf "%-10s %12d %9.2fx %22s\n", t, e, e/d, c}'
+  awk -v t="$t" -v e="$(m "$t,eps")" -v d="$(m "$(base "$t"),eps")" -v c="$(m "$t,cpu")" 'BEGIN {printf "%-10s %12d %9.2fx %22s\n", t, e, e/d, c}'
 done
 has tput && echo "(cpu_us_per_event: CPU time of the proxy process per event delivered; for direct, the sim's own cost)"
+# Native /api/chat: tollgate against nginx, as ratios (added TTFT over direct-native; CPU per event).
+if [[ " $targets " == *" tg-native "* && " $targets " == *" nginx-native "* && " $targets " == *" direct-native "* ]]; then
+  printf '\n== native /api/chat: tg-native / nginx-native\n'
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "n/a"}'; }
+  for q in 50 99; do
+    has ttft && printf 'added TTFT p%s (1 conn): tollgate %+d us, nginx %+d us, ratio %s\n' "$q" \
+      "$(($(m "tg-native,ttft0_$q") - $(m "direct-native,ttft0_$q")))" "$(($(m "nginx-native,ttft0_$q") - $(m "direct-native,ttft0_$q")))" \
+      "$(ratio "$(($(m "tg-native,ttft0_$q") - $(m "direct-native,ttft0_$q")))" "$(($(m "nginx-native,ttft0_$q") - $(m "direct-native,ttft0_$q")))")"
+  done
+  has tput && printf 'CPU per event: tollgate %s us, nginx %s us, ratio %s\n' "$(m tg-native,cpu)" "$(m nginx-native,cpu)" \
+    "$(ratio "$(m tg-native,cpu)" "$(m nginx-native,cpu)")"
+fi
 has conc && for n in $streams_list; do
   printf '\n== %s concurrent streams, 40 tokens 50 ms apart (runs: a / b / c)\n' "$n"
   printf '%-10s %-26s %-10s %-34s %-20s %s\n' target complete failed events wall_s peak_rss_MiB
