@@ -9,10 +9,20 @@
 #   OLLAMA_HOST (default http://127.0.0.1:11434), TOLLGATE_CONFIG (a
 #   litellm_config.yaml; the simulator then also serves its Ollama models), TOLLGATE_RUN_DIR (logs and Prometheus data,
 #   default ./.run), TOLLGATE_BIN, PROMETHEUS (the prometheus binary).
+#   TOLLGATE_SIDECAR=1: sidecar mode (docs/gateway.md): the gateway takes Ollama's own address
+#   127.0.0.1:11434 (tollgate serve --sidecar) and Ollama (or the simulator) is expected at
+#   127.0.0.1:11435 (OLLAMA_HOST=127.0.0.1:11435 ollama serve), so every Ollama client is measured unchanged.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${TOLLGATE_BIN:-$root/build/tollgate}
-gw_port=${TOLLGATE_GATEWAY_PORT:-4000}
+sidecar=${TOLLGATE_SIDECAR:-0}
+[ "$sidecar" = 0 ] || sidecar=1
+if [ "$sidecar" = 1 ]; then
+  gw_port=${TOLLGATE_GATEWAY_PORT:-11434}
+  OLLAMA_HOST=${OLLAMA_HOST:-http://127.0.0.1:11435}
+else
+  gw_port=${TOLLGATE_GATEWAY_PORT:-4000}
+fi
 gpu_port=${TOLLGATE_GPU_PORT:-9400}
 prom_port=${TOLLGATE_PROMETHEUS_PORT:-9090}
 ollama=${OLLAMA_HOST:-http://127.0.0.1:11434}
@@ -47,6 +57,9 @@ check_free() {
     die "port $port for $what is in use${who:+ by $who}: stop that process or choose another port with $var=N"
   fi
 }
+if [ "$sidecar" = 1 ] && port_busy "$gw_port"; then
+  die "sidecar mode: port $gw_port (Ollama's address) is in use, probably by Ollama itself: move Ollama with OLLAMA_HOST=127.0.0.1:11435 ollama serve (systemd: deploy/systemd/ollama.service.d/tollgate-sidecar.conf), then run make run again"
+fi
 check_free "$gw_port" "the gateway" TOLLGATE_GATEWAY_PORT
 check_free "$gpu_port" "the GPU exporter" TOLLGATE_GPU_PORT
 check_free "$prom_port" "Prometheus" TOLLGATE_PROMETHEUS_PORT
@@ -122,6 +135,7 @@ else
 fi
 
 serve_args=(serve --host 127.0.0.1 --port "$gw_port")
+[ "$sidecar" = 0 ] || serve_args+=(--sidecar)
 [ -z "$config" ] || serve_args+=(--config "$config")
 OLLAMA_HOST=$ollama start "tollgate serve" "$run_dir/serve.log" "listening on http://" "$bin" "${serve_args[@]}"
 start "tollgate gpu" "$run_dir/gpu.log" "listening on http://" "$bin" gpu --port "$gpu_port"
@@ -174,10 +188,13 @@ if [ "$simulated" = 1 ]; then
 else
   ollama_line="$ollama  (Ollama)"
 fi
+sidecar_line=""
+[ "$sidecar" = 0 ] || sidecar_line="
+  Sidecar mode     the gateway is on Ollama's address: ollama CLI, Open WebUI and the ollama libraries need no change"
 cat <<EOT
   Ollama           $ollama_line
   Models (API)     ${served:-none}
-  Gateway (API)    http://127.0.0.1:$gw_port/v1/chat/completions
+  Gateway (API)    http://127.0.0.1:$gw_port/v1/chat/completions, and Ollama's own API (/api/chat, /api/tags, ...)${sidecar_line}
   Gateway metrics  http://127.0.0.1:$gw_port/metrics
   GPU metrics      http://127.0.0.1:$gpu_port/metrics${gpu_off:+
                    $gpu_off}

@@ -93,6 +93,21 @@ test('docker-compose.yaml has the guide\'s services, names, ports and profiles',
   assert.match(prom, /remote_write:\n\s+- url: http:\/\/victoriametrics:8428\/api\/v1\/write/);
 });
 
+test('docker-compose.sidecar.yaml puts the same gateway on Ollama\'s address too, forwarding to 11435', { skip: !haveCompose && 'docker-compose not installed (scripts/deps.sh test)' }, () => {
+  const dir = R('docker-compose');
+  const yml = run('docker-compose', ['-f', 'docker-compose.yaml', '-f', 'docker-compose.sidecar.yaml', '--profile', 'full', '--profile', 'ollama', 'config'], { cwd: dir });
+  assert.equal(yml.code, 0, yml.out);
+  const conv = spawnSync('python3', ['-c', 'import sys,json,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: yml.out, encoding: 'utf8' });
+  const s = JSON.parse(conv.stdout).services;
+  assert.equal(s.litellm.container_name, 'litellm-proxy');
+  assert.deepEqual(s.litellm.command, ['serve', '--port', '4000']);
+  const env = Array.isArray(s.litellm.environment) ? Object.fromEntries(s.litellm.environment.map((e) => e.split('='))) : s.litellm.environment;
+  assert.equal(env.OLLAMA_HOST, 'http://host.docker.internal:11435');
+  // v1 prints the override's port as a string, v2 long syntax.
+  const ports = s.litellm.ports.map((p) => (typeof p === 'string' ? p.replace(/\/tcp$/, '') : `${p.host_ip ? `${p.host_ip}:` : ''}${p.published}:${p.target}`));
+  assert.deepEqual(ports.sort(), ['127.0.0.1:11434:4000', '4000:4000']);
+});
+
 test('the Dockerfile builds from files that exist and are not ignored', () => {
   const df = fs.readFileSync(R('Dockerfile'), 'utf8');
   assert.match(df, /^FROM debian:12-slim AS build$/m);
@@ -265,6 +280,28 @@ for (const cfg of ['deploy/host/litellm_config.yaml', 'docker-compose/litellm_co
     fs.rmSync(env.TOLLGATE_RUN_DIR, { recursive: true, force: true });
   });
 }
+
+test('make run with TOLLGATE_SIDECAR=1: the gateway on Ollama\'s address, the ollama client unchanged, counted', { skip: !stackReady && 'needs sim, serve, gpu and prometheus' }, async () => {
+  const env = await stackEnv();
+  const s = await startStack({ ...env, TOLLGATE_SIDECAR: '1' });
+  try {
+    const out = s.out();
+    assert.match(out, /Sidecar mode +the gateway is on Ollama's address/);
+    assert.match(out, /SIMULATOR \(tollgate sim/);
+    const { Ollama } = await import('ollama');
+    const gw = `http://127.0.0.1:${env.TOLLGATE_GATEWAY_PORT}`;
+    const client = new Ollama({ host: gw });
+    const direct = await new Ollama({ host: env.OLLAMA_HOST }).list();
+    assert.deepEqual((await client.list()).models.map((m) => m.name), direct.models.map((m) => m.name));
+    const model = direct.models[0].name;
+    const r = await client.chat({ model, messages: [{ role: 'user', content: 'hi' }], options: { num_predict: 5 } });
+    assert.equal(r.model, model);
+    assert.equal(r.done, true);
+    const metrics = await (await fetch(`${gw}/metrics`)).text();
+    assert.match(metrics, new RegExp(`litellm_proxy_total_requests_metric_total\\{[^}]*requested_model="${model.replace(/[.]/g, '\\.')}"[^}]*route="/api/chat"[^}]*\\} 1`));
+  } finally { await s.stop(); }
+  fs.rmSync(env.TOLLGATE_RUN_DIR, { recursive: true, force: true });
+});
 
 test('make run says which configured backend does not answer', { skip: !stackReady && 'needs sim, serve, gpu and prometheus' }, async () => {
   const env = await stackEnv();
