@@ -28,7 +28,11 @@ typedef struct {
     int64_t ttft_ns, token_ns, load_ns, keep_alive_ns;
     int num_parallel, max_queue, max_tokens_default;
     bool quiet;
+    bool fixed_clock; /* answers carry SIM_FIXED_EPOCH and durations from the timing flags */
 } sim_config;
+
+/* --fixed-clock's instant: 2026-01-01T00:00:00Z. */
+#define SIM_FIXED_EPOCH 1767225600LL
 
 typedef struct {
     sim_config cfg;
@@ -82,6 +86,8 @@ typedef struct sim_job {
 
 int64_t sim_now_mono(void);
 int64_t sim_now_wall(void);
+/* Unix seconds for an answer's "created" (SIM_FIXED_EPOCH with --fixed-clock). */
+int64_t sim_created_sec(const sim_ctx *ctx);
 
 /* route.c: the server_handler_fn; ud is the sim_ctx. */
 void sim_handler(conn *c, const http_request *req, const char *body, size_t len, void *ud);
@@ -91,7 +97,7 @@ int sim_parse_request(sim_job *j, const char *body, size_t len, sim_err *err);
 /* POST /api/show body -> model index or -1 with err set. */
 int sim_parse_show(sim_ctx *ctx, const char *body, size_t len, sim_err *err);
 
-/* manage.c: /api/pull, /api/copy, /api/delete, /api/blobs/:digest (path
+/* manage.c: /api/pull, /api/push, /api/create, /api/copy, /api/delete, /api/blobs/:digest (path
  * is the route's path). False when path is none of them. */
 bool sim_manage(sim_ctx *ctx, conn *c, const http_request *req, const char *path, const char *body, size_t len);
 

@@ -45,6 +45,8 @@ int64_t sim_now_wall(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t sim_created_sec(const sim_ctx *ctx) { return ctx->cfg.fixed_clock ? SIM_FIXED_EPOCH : (int64_t)time(NULL); }
+
 sim_job *sim_job_new(sim_ctx *ctx, conn *c, enum sim_endpoint ep)
 {
     sim_job *j = calloc(1, sizeof *j);
@@ -401,7 +403,7 @@ void sim_job_run(sim_job *j)
     sim_stats_in_flight(j->ctx->stats, j->model, 1);
     conn_set_close_cb(j->c, on_close, j);
     j->id_num = (int)(sim_hash(SIM_HASH_INIT, &j, sizeof j) % 999);
-    j->created = time(NULL);
+    j->created = sim_created_sec(j->ctx);
     switch (j->fault.kind) {
     case SIM_FAULT_500:
         sim_stats_fault(j->ctx->stats, j->model, SIM_FAULT_500);

@@ -1,8 +1,9 @@
 /* The simulator's model-management routes (research/ollama.md §1.14):
- * /api/pull (a progress stream), /api/copy, /api/delete and
- * /api/blobs/:digest, answered the way Ollama answers them. The model list
- * itself is fixed at start: a pull, copy or delete does not change what
- * /api/tags lists (docs/sim.md). */
+ * /api/pull, /api/push and /api/create (progress streams ending in
+ * {"status":"success"}, what ollama-js waits for, §6.1), /api/copy,
+ * /api/delete and /api/blobs/:digest, answered the way Ollama answers them.
+ * The model list itself is fixed at start: a pull, create, copy or delete
+ * does not change what /api/tags lists (docs/sim.md). */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,35 @@ static void not_found(conn *c, const char *name)
     sim_respond_error(c, false, false, 404, msg);
 }
 
+/* Sends the progress lines in b (NDJSON), or with "stream":false only the
+ * last one, {"status":"success"}, as one JSON body. */
+static void progress(conn *c, json_t *root, buf *b)
+{
+    if (json_is_false(json_object_get(root, "stream"))) {
+        static const char ok[] = "{\"status\":\"success\"}";
+        conn_respond(c, 200, "application/json; charset=utf-8", NULL, ok, sizeof ok - 1);
+        return;
+    }
+    buf_puts(b, "{\"status\":\"success\"}\n");
+    conn_stream_begin(c, 200, "application/x-ndjson", NULL);
+    conn_stream_write(c, b->data, b->len);
+    conn_stream_end(c);
+}
+
+/* One layer's transfer, at 0 and at its full size. */
+static void layer(buf *b, const char *verb, const char *digest, long long size)
+{
+    for (int i = 0; i < 2; i++)
+        buf_printf(b, "{\"status\":\"%s %.12s\",\"digest\":\"sha256:%s\",\"total\":%lld,\"completed\":%lld}\n", verb,
+                   digest, digest, size, i ? size : 0LL);
+}
+
+static const sim_model_info *installed(sim_ctx *ctx, const char *name)
+{
+    int m = name ? sim_sched_find(ctx->sched, name, strlen(name)) : -1;
+    return m >= 0 ? sim_sched_model(ctx->sched, m) : NULL;
+}
+
 static void pull(sim_ctx *ctx, conn *c, json_t *root)
 {
     const char *name = name_of(root, "model", "name");
@@ -31,28 +61,76 @@ static void pull(sim_ctx *ctx, conn *c, json_t *root)
         sim_respond_error(c, false, false, 400, "model is required");
         return;
     }
-    int m = sim_sched_find(ctx->sched, name, strlen(name));
-    const sim_model_info *mi = m >= 0 ? sim_sched_model(ctx->sched, m) : NULL;
-    const char *digest = mi ? mi->digest : "6a0746a1ec1aef3e7ec53868f220ff6e389f6f8ef87a01d77c96807de94ca2aa";
-    long long size = mi ? (long long)mi->size : 2019393189LL;
-    json_t *st = json_object_get(root, "stream");
+    const sim_model_info *mi = installed(ctx, name);
     buf b;
     buf_init(&b);
-    if (json_is_false(st)) {
-        buf_puts(&b, "{\"status\":\"success\"}");
-        conn_respond(c, 200, "application/json; charset=utf-8", NULL, b.data, b.len);
-        buf_free(&b);
+    buf_puts(&b, "{\"status\":\"pulling manifest\"}\n");
+    layer(&b, "pulling", mi ? mi->digest : "6a0746a1ec1aef3e7ec53868f220ff6e389f6f8ef87a01d77c96807de94ca2aa",
+          mi ? (long long)mi->size : 2019393189LL);
+    buf_puts(&b, "{\"status\":\"verifying sha256 digest\"}\n{\"status\":\"writing manifest\"}\n");
+    progress(c, root, &b);
+    buf_free(&b);
+}
+
+/* Push: only an installed model (the registry itself is not simulated). */
+static void push(sim_ctx *ctx, conn *c, json_t *root)
+{
+    const char *name = name_of(root, "model", "name");
+    const sim_model_info *mi = installed(ctx, name);
+    if (!name || !*name) {
+        sim_respond_error(c, false, false, 400, "model is required");
         return;
     }
-    buf_puts(&b, "{\"status\":\"pulling manifest\"}\n");
-    for (int i = 0; i < 2; i++)
-        buf_printf(&b, "{\"status\":\"pulling %.12s\",\"digest\":\"sha256:%s\",\"total\":%lld,\"completed\":%lld}\n",
-                   digest, digest, size, i ? size : 0LL);
-    buf_puts(&b, "{\"status\":\"verifying sha256 digest\"}\n{\"status\":\"writing manifest\"}\n"
-                 "{\"status\":\"success\"}\n");
-    conn_stream_begin(c, 200, "application/x-ndjson", NULL);
-    conn_stream_write(c, b.data, b.len);
-    conn_stream_end(c);
+    if (!mi) {
+        not_found(c, name);
+        return;
+    }
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"status\":\"retrieving manifest\"}\n");
+    layer(&b, "pushing", mi->digest, (long long)mi->size);
+    buf_puts(&b, "{\"status\":\"pushing manifest\"}\n");
+    progress(c, root, &b);
+    buf_free(&b);
+}
+
+/* Create: from an installed model ("from") or from uploaded blobs
+ * ("files", name -> digest); the layers are reported as already there. */
+static void create(sim_ctx *ctx, conn *c, json_t *root)
+{
+    const char *name = name_of(root, "model", "name");
+    const char *from = json_string_value(json_object_get(root, "from"));
+    json_t *files = json_object_get(root, "files");
+    if (!name || !*name) {
+        sim_respond_error(c, false, false, 400, "model is required");
+        return;
+    }
+    if ((!from || !*from) && json_object_size(files) == 0) {
+        sim_respond_error(c, false, false, 400, "neither 'from' or 'files' was specified");
+        return;
+    }
+    const sim_model_info *mi = from && *from ? installed(ctx, from) : NULL;
+    if (from && *from && !mi) {
+        not_found(c, from);
+        return;
+    }
+    buf b;
+    buf_init(&b);
+    if (mi) {
+        buf_printf(&b, "{\"status\":\"using existing layer sha256:%s\"}\n", mi->digest);
+    } else {
+        buf_puts(&b, "{\"status\":\"parsing GGUF\"}\n");
+        const char *key;
+        json_t *v;
+        json_object_foreach(files, key, v)
+        {
+            const char *d = json_string_value(v);
+            if (d && !strncmp(d, "sha256:", 7))
+                buf_printf(&b, "{\"status\":\"using existing layer %.100s\"}\n", d);
+        }
+    }
+    buf_puts(&b, "{\"status\":\"writing manifest\"}\n");
+    progress(c, root, &b);
     buf_free(&b);
 }
 
@@ -75,8 +153,9 @@ bool sim_manage(sim_ctx *ctx, conn *c, const http_request *req, const char *path
         return true;
     }
     bool is_pull = !strcmp(path, "/api/pull"), is_copy = !strcmp(path, "/api/copy"),
-         is_delete = !strcmp(path, "/api/delete");
-    if (!is_pull && !is_copy && !is_delete)
+         is_delete = !strcmp(path, "/api/delete"), is_push = !strcmp(path, "/api/push"),
+         is_create = !strcmp(path, "/api/create");
+    if (!is_pull && !is_copy && !is_delete && !is_push && !is_create)
         return false;
     if (len == 0) {
         sim_respond_error(c, false, false, 400, "missing request body");
@@ -91,6 +170,10 @@ bool sim_manage(sim_ctx *ctx, conn *c, const http_request *req, const char *path
     }
     if (is_pull) {
         pull(ctx, c, root);
+    } else if (is_push) {
+        push(ctx, c, root);
+    } else if (is_create) {
+        create(ctx, c, root);
     } else if (is_copy) {
         const char *src = json_string_value(json_object_get(root, "source"));
         const char *dst = json_string_value(json_object_get(root, "destination"));

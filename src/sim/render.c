@@ -12,10 +12,13 @@
 
 const char *sim_stream_ctype(const sim_job *j) { return j->v1 ? "text/event-stream" : "application/x-ndjson"; }
 
-static void created_at(buf *out)
+static void created_at(const sim_job *j, buf *out)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    if (j->ctx->cfg.fixed_clock)
+        ts = (struct timespec){.tv_sec = (time_t)SIM_FIXED_EPOCH};
+    else
+        clock_gettime(CLOCK_REALTIME, &ts);
     char t[64];
     size_t n = sim_fmt_time(t, sizeof t, (int64_t)ts.tv_sec, ts.tv_nsec, true);
     buf_puts(out, "\"created_at\":\"");
@@ -72,7 +75,7 @@ void sim_render_token(sim_job *j, buf *out, int i)
         return;
     }
     if (j->ep == SIM_EP_V1_COMPLETIONS) {
-        j->created = time(NULL); /* per chunk on this endpoint */
+        j->created = sim_created_sec(j->ctx); /* per chunk on this endpoint */
         buf_puts(out, "data: ");
         v1_head(j, out, "text_completion");
         buf_puts(out, "\"choices\":[{\"text\":");
@@ -85,7 +88,7 @@ void sim_render_token(sim_job *j, buf *out, int i)
     buf_putc(out, '{');
     model_field(j, out);
     buf_putc(out, ',');
-    created_at(out);
+    created_at(j, out);
     if (j->ep == SIM_EP_CHAT) {
         buf_puts(out, ",\"message\":{\"role\":\"assistant\",\"content\":");
         text_json(j, out, i, i + 1);
@@ -109,7 +112,7 @@ void sim_render_malformed(sim_job *j, buf *out)
     buf_putc(out, '{');
     model_field(j, out);
     buf_putc(out, ',');
-    created_at(out);
+    created_at(j, out);
     buf_puts(out, j->ep == SIM_EP_CHAT ? ",\"message\":{\"role\":\"assistant\",\"content\":\"tollgate-fault malformed\n"
                                        : ",\"response\":\"tollgate-fault malformed\n");
 }
@@ -133,23 +136,41 @@ void sim_render_stream_error(sim_job *j, buf *out)
     } else {
         buf_printf(out, "{\"id\":\"cmpl-%d\",\"object\":\"text_completion\",\"created\":%lld,\"choices\":[{\"text\":\"\","
                         "\"index\":0,\"finish_reason\":null}],\"model\":\"\",\"system_fingerprint\":\"fp_ollama\"}\n\n",
-                   j->id_num, (long long)time(NULL));
+                   j->id_num, (long long)sim_created_sec(j->ctx));
     }
 }
 
 static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
 
+/* A job's times for its metrics. With --fixed-clock they are the timing
+ * flags' (a warm model: load_duration 1 ns; prompt eval = --ttft-ms; eval =
+ * --token-ms per token after the first), as if the clock had run exactly as
+ * configured, so the same request always gets the same bytes. */
+typedef struct {
+    int64_t t0, runner, slot, first, now;
+} job_times;
+
+static job_times times_of(const sim_job *j, int64_t now)
+{
+    if (!j->ctx->cfg.fixed_clock)
+        return (job_times){j->t0, j->t_runner, j->t_slot, j->t_first, now};
+    job_times t = {0, 1, 1, 0, 0};
+    t.first = t.slot + at_least_1(j->ctx->cfg.ttft_ns);
+    t.now = t.first + at_least_1(j->token_ns * (j->eval_count > 1 ? j->eval_count - 1 : 0));
+    return t;
+}
+
 static void metrics(sim_job *j, buf *out, int64_t now)
 {
-    int64_t prompt_eval = at_least_1(j->t_first - j->t_slot);
-    buf_printf(out, ",\"total_duration\":%lld,\"load_duration\":%lld", (long long)at_least_1(now - j->t0),
-               (long long)at_least_1(j->t_runner - j->t0));
+    job_times t = times_of(j, now);
+    buf_printf(out, ",\"total_duration\":%lld,\"load_duration\":%lld", (long long)at_least_1(t.now - t.t0),
+               (long long)at_least_1(t.runner - t.t0));
     if (j->prompt_tokens)
         buf_printf(out, ",\"prompt_eval_count\":%d", j->prompt_tokens);
-    buf_printf(out, ",\"prompt_eval_duration\":%lld", (long long)prompt_eval);
+    buf_printf(out, ",\"prompt_eval_duration\":%lld", (long long)at_least_1(t.first - t.slot));
     if (j->eval_count)
         buf_printf(out, ",\"eval_count\":%d", j->eval_count);
-    buf_printf(out, ",\"eval_duration\":%lld", (long long)at_least_1(now - j->t_first));
+    buf_printf(out, ",\"eval_duration\":%lld", (long long)at_least_1(t.now - t.first));
 }
 
 static void usage(sim_job *j, buf *out)
@@ -187,7 +208,7 @@ void sim_render_final(sim_job *j, buf *out, int64_t now)
     }
     if (j->ep == SIM_EP_V1_COMPLETIONS) {
         if (j->stream) {
-            j->created = time(NULL);
+            j->created = sim_created_sec(j->ctx);
             buf_puts(out, "data: ");
             v1_head(j, out, "text_completion");
             buf_printf(out, "\"choices\":[{\"text\":\"\",\"index\":0,\"finish_reason\":\"%s\"}]", reason);
@@ -218,7 +239,7 @@ void sim_render_final(sim_job *j, buf *out, int64_t now)
     buf_putc(out, '{');
     model_field(j, out);
     buf_putc(out, ',');
-    created_at(out);
+    created_at(j, out);
     if (j->ep == SIM_EP_CHAT) {
         buf_puts(out, ",\"message\":{\"role\":\"assistant\",\"content\":");
         text_json(j, out, from, j->visible);
@@ -245,7 +266,7 @@ void sim_render_load(sim_job *j, buf *out, const char *reason)
     buf_putc(out, '{');
     model_field(j, out);
     buf_putc(out, ',');
-    created_at(out);
+    created_at(j, out);
     if (j->ep == SIM_EP_CHAT)
         buf_printf(out, ",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"%s\"}", reason);
     else
@@ -322,8 +343,9 @@ void sim_render_embed(sim_job *j, buf *out, int64_t now)
     }
     buf_putc(out, ']');
     if (j->n_inputs) {
-        buf_printf(out, ",\"total_duration\":%lld,\"load_duration\":%lld", (long long)at_least_1(now - j->t0),
-                   (long long)at_least_1(j->t_runner - j->t0));
+        job_times t = times_of(j, now);
+        buf_printf(out, ",\"total_duration\":%lld,\"load_duration\":%lld", (long long)at_least_1(t.now - t.t0),
+                   (long long)at_least_1(t.runner - t.t0));
         if (j->prompt_tokens)
             buf_printf(out, ",\"prompt_eval_count\":%d", j->prompt_tokens);
     }

@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "                         env OLLAMA_MAX_QUEUE)\n"
             "  --max-tokens-default N visible tokens when the request sets no limit (default 24; eval_count\n"
             "                         adds the end-of-sequence token)\n"
+            "  --fixed-clock          answers carry the time 2026-01-01T00:00:00Z and durations from the\n"
+            "                         timing flags, so equal requests get equal bytes (tests)\n"
             "  --quiet                no per-request log lines\n"
             "  -h, --help             this help\n\n"
             "Faults: put tollgate-fault:KIND[:ARG] in the prompt or last message, or set options.tollgate_fault\n"
@@ -175,6 +177,9 @@ int sim_main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--quiet")) {
             cfg->quiet = true;
+            continue;
+        } else if (!strcmp(a, "--fixed-clock")) {
+            cfg->fixed_clock = true;
             continue;
         } else if (!strcmp(a, "--host") && v) {
             cfg->host = v;

@@ -333,3 +333,72 @@ model_list:
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fixed clock: chat and generate, streamed and not, are the same bytes direct and through the gateway', async () => {
+  // --fixed-clock: created_at and the durations no longer depend on when the
+  // request ran, so any difference is the gateway's.
+  const sim = await startTollgate([...SIM, '--fixed-clock']);
+  const gw = await startTollgate(['serve', '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0'], {
+    env: { OLLAMA_HOST: `127.0.0.1:${sim.port}` },
+  });
+  try {
+    const post = async (base, p, body) => {
+      const r = await fetch(`${base}${p}`, { method: 'POST', body: JSON.stringify(body) });
+      return { status: r.status, type: r.headers.get('content-type'), bytes: Buffer.from(await r.arrayBuffer()) };
+    };
+    const cases = [
+      ['/api/chat', { model: MODEL, messages: [{ role: 'user', content: 'same bytes' }], stream: false }],
+      ['/api/chat', { model: MODEL, messages: [{ role: 'user', content: 'same bytes' }], stream: true, options: { num_predict: 6 } }],
+      ['/api/chat', { model: 'Llama3.2:3B', messages: [{ role: 'user', content: 'as sent' }], stream: true }],
+      ['/api/generate', { model: MODEL, prompt: 'same bytes', stream: false }],
+      ['/api/generate', { model: MODEL, prompt: 'same bytes', stream: true }],
+      ['/api/embed', { model: 'nomic-embed-text', input: ['x', 'y z'] }],
+    ];
+    for (const [p, body] of cases) {
+      const a = await post(sim.url, p, body);
+      const b = await post(gw.url, p, body);
+      assert.equal(a.status, 200);
+      assert.equal(b.status, a.status, p);
+      assert.equal(b.type, a.type, p);
+      assert.equal(b.bytes.toString(), a.bytes.toString(), `${p} ${JSON.stringify(body)}`);
+      assert.match(a.bytes.toString(), p === '/api/embed' ? /"total_duration":\d+/ : /"created_at":"2026-01-01T00:00:00Z"/);
+    }
+    // Twice the same request: the same bytes (the clock really is fixed).
+    const again = await post(sim.url, cases[0][0], cases[0][1]);
+    assert.equal(again.bytes.toString(), (await post(sim.url, cases[0][0], cases[0][1])).bytes.toString());
+    assert.match(again.bytes.toString(), /"prompt_eval_duration":1,/); // --ttft-ms 0: 1 ns
+  } finally {
+    await gw.stop();
+    await sim.stop();
+  }
+});
+
+test('create and push stream their progress through the gateway to the primary host', async () => {
+  const sim = await startTollgate(SIM);
+  const gw = await startTollgate(['serve', '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0'], {
+    env: { OLLAMA_HOST: `127.0.0.1:${sim.port}` },
+  });
+  try {
+    const o = new Ollama({ host: gw.url });
+    const created = [];
+    for await (const p of await o.create({ model: 'mine', from: MODEL, system: 'be brief', stream: true })) created.push(p.status);
+    assert.match(created[0], /^using existing layer sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(created.slice(1), ['writing manifest', 'success']);
+    assert.equal((await o.create({ model: 'mine', from: MODEL })).status, 'success');
+    await assert.rejects(o.create({ model: 'mine', from: 'ghost' }), (err) => err.status_code === 404 && /ghost:latest/.test(err.error));
+    await assert.rejects(o.create({ model: 'mine' }), (err) => err.status_code === 400 && /neither 'from' or 'files'/.test(err.error));
+    const pushed = [];
+    for await (const p of await o.push({ model: MODEL, stream: true })) pushed.push(p);
+    assert.equal(pushed[0].status, 'retrieving manifest');
+    assert.ok(pushed.some((p) => p.status.startsWith('pushing ') && p.completed === p.total && p.total > 0));
+    assert.deepEqual(pushed.slice(-2).map((p) => p.status), ['pushing manifest', 'success']);
+    await assert.rejects(o.push({ model: 'ghost' }), (err) => err.status_code === 404);
+    const mm = await scrape(`${gw.url}/metrics`);
+    assert.equal(sum(mm, 'tollgate_ollama_api_requests_total', { route: '/api/create' }), 4);
+    assert.equal(sum(mm, 'tollgate_ollama_api_requests_total', { route: '/api/create', status_code: '200' }), 2);
+    assert.equal(sum(mm, 'tollgate_ollama_api_requests_total', { route: '/api/push' }), 2);
+  } finally {
+    await gw.stop();
+    await sim.stop();
+  }
+});
