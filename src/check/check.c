@@ -232,8 +232,8 @@ static void check_chat(run *st)
         st->oom = 1;
         return;
     }
-    phase(st, st->o->chat_timeout_s, "waiting for a chat completion from %s through the gateway (a cold model load "
-          "is slow)", st->model);
+    phase(st, st->o->chat_timeout_s, "waiting for a chat completion from %s through the gateway; a cold model load "
+          "is slow", st->model);
     probe_resp resp;
     get(st, st->o->gateway, "/v1/chat/completions", st->o->chat_timeout_s, body, &resp);
     free(body);
@@ -588,7 +588,7 @@ static void check_query(run *st, const check_def *q, double wait_until)
         if (may_wait(st, wait_until)) {
             if (!waiting)
                 phase(st, wait_until - probe_now(), "waiting for Prometheus to scrape the gateway and evaluate "
-                      "the recording rules (%s)", q->promql);
+                      "the recording rules: %s", q->promql);
             waiting = true;
             usleep(500 * 1000);
             continue;

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "util/probe.h"
@@ -25,10 +26,19 @@ static void draw(progress *p)
     if (!p->what[0])
         return;
     double el = probe_now() - p->started;
-    fprintf(p->f, "\r\033[K%s  ... %s (%.0f s", p->color ? "\033[2m" : "", p->what, el);
-    if (p->timeout_s > 0)
-        fprintf(p->f, ", up to %.0f s", p->timeout_s);
-    fprintf(p->f, ")%s", p->color ? "\033[0m" : "");
+    char line[400];
+    int n = snprintf(line, sizeof line, "  ... %s (%.0f s", p->what, el);
+    if (p->timeout_s > 0 && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", up to %.0f s", p->timeout_s);
+    if (n > 0 && (size_t)n < sizeof line - 1)
+        snprintf(line + n, sizeof line - (size_t)n, ")");
+    /* A line wider than the terminal wraps, and "\r\033[K" would erase only
+     * its last row: cut it to the width. */
+    struct winsize ws;
+    size_t cols = ioctl(fileno(p->f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 8 ? ws.ws_col : 80;
+    if (strlen(line) > cols - 1)
+        line[cols - 1] = 0;
+    fprintf(p->f, "\r\033[K%s%s%s", p->color ? "\033[2m" : "", line, p->color ? "\033[0m" : "");
     fflush(p->f);
     p->shown = true;
 }
