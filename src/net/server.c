@@ -454,7 +454,7 @@ static conn *conn_new(worker *w, int fd, bool counted)
 static void warn_fd_limit(worker *w, int err)
 {
     server *s = w->s;
-    int64_t now = srv_now_ms(), last = atomic_load(&s->fd_warned_ms);
+    long long now = srv_now_ms(), last = atomic_load(&s->fd_warned_ms);
     if (!s->cfg.warn || (last && now - last < FD_WARN_EVERY_MS) ||
         !atomic_compare_exchange_strong(&s->fd_warned_ms, &last, now))
         return;
