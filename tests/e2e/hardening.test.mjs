@@ -256,3 +256,24 @@ test('a client half-close after a complete request still gets its answer (not a 
   assert.equal(body.object, 'chat.completion');
   assert.equal(sum(await scrape(`${gw.url}/metrics`), 'tollgate_client_disconnects_total') || 0, before);
 });
+
+test('simulator: a 100,000-input embedding is refused at once, the loop stays free, SIGTERM stops it promptly', async () => {
+  const s = await startTollgate(['sim', '--port', '0', '--threads', '1', '--quiet']);
+  try {
+    const input = Array.from({ length: 100000 }, (_, i) => `t${i}`);
+    const t0 = Date.now();
+    const r = await fetch(`${s.url}/api/embed`, { method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input }) });
+    assert.equal(r.status, 400);
+    assert.match((await r.json()).error, /too many inputs: 100000/);
+    assert.ok(Date.now() - t0 < 5000, `refused after ${Date.now() - t0} ms`);
+    // At the limit it still answers, and the same single loop serves others next.
+    const ok = await fetch(`${s.url}/api/embed`, { method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input: input.slice(0, 4096) }) });
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).embeddings.length, 4096);
+    assert.equal((await fetch(`${s.url}/api/version`)).status, 200);
+  } finally {
+    const t1 = Date.now();
+    await s.stop('SIGTERM');
+    assert.ok(Date.now() - t1 < 3000, `SIGTERM took ${Date.now() - t1} ms`);
+  }
+});
