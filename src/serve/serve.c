@@ -39,6 +39,7 @@ typedef struct {
     int poll_interval_s;
     int discover_wait_s;
     bool sidecar;
+    server_config limits; /* header/body/idle timeouts, max_conns: 0 = server default */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -55,6 +56,11 @@ static void usage(FILE *f)
             "      --host ADDR          listen address (default 0.0.0.0)\n"
             "  -t, --threads N          worker threads (default: one per core)\n"
             "      --max-body-mb N      largest request body accepted (default 16)\n"
+            "      --header-timeout S   a whole request head must arrive within S seconds (default 30)\n"
+            "      --body-timeout S     a body within S seconds plus 1 s per --body-min-rate bytes (default 60)\n"
+            "      --body-min-rate B    bytes per second a slow body must keep up (default 1024)\n"
+            "      --idle-timeout S     keep-alive connections idle longer are closed (default 60)\n"
+            "      --max-conns N        open client connections; more get 503 (default: half of ulimit -n)\n"
             "      --poll-interval S    how often Ollama's /api/ps is read for tollgate_ollama_* (default 10, 0 = off)\n"
             "      --discover-wait S    without --config: how long to wait for Ollama at start (default 10)\n"
             "      --sidecar            take Ollama's own address: listen on 127.0.0.1:11434 (unless --host/--port\n"
@@ -76,6 +82,9 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
         {"max-body-mb", required_argument, NULL, 'b'}, {"poll-interval", required_argument, NULL, 'i'},
         {"discover-wait", required_argument, NULL, 'w'}, {"log-level", required_argument, NULL, 'l'},
         {"sidecar", no_argument, NULL, 'S'},
+        {"header-timeout", required_argument, NULL, 1}, {"body-timeout", required_argument, NULL, 2},
+        {"body-min-rate", required_argument, NULL, 3},  {"idle-timeout", required_argument, NULL, 4},
+        {"max-conns", required_argument, NULL, 5},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *o = (serve_opts){.host = "0.0.0.0", .port = 4000, .max_body_mb = 16, .poll_interval_s = 10, .discover_wait_s = 10};
@@ -109,6 +118,11 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
             log_set_level((enum log_level)lvl);
             break;
         }
+        case 1: o->limits.header_timeout_ms = (int)(atof(optarg) * 1000); break;
+        case 2: o->limits.body_timeout_ms = (int)(atof(optarg) * 1000); break;
+        case 3: o->limits.body_min_rate = atoi(optarg); break;
+        case 4: o->limits.idle_timeout_ms = (int)(atof(optarg) * 1000); break;
+        case 5: o->limits.max_conns = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -171,17 +185,9 @@ static bool authorized(const gateway *g, const http_request *req)
 {
     if (!g->cfg->master_key)
         return true;
-    const http_header *h = http_find_header(req, "authorization");
     const char *v = NULL;
     size_t vl = 0;
-    if (h && h->value_len > 7 && strncasecmp(h->value, "Bearer ", 7) == 0) {
-        v = h->value + 7;
-        vl = h->value_len - 7;
-    } else if ((h = http_find_header(req, "x-litellm-api-key")) || (h = http_find_header(req, "api-key"))) {
-        v = h->value;
-        vl = h->value_len;
-    }
-    return v && key_equal(v, vl, g->cfg->master_key);
+    return http_request_api_key(req, &v, &vl) && key_equal(v, vl, g->cfg->master_key);
 }
 
 /* LiteLLM's proxy-level errors: param is the string "None", code the
@@ -285,6 +291,16 @@ static void on_request(conn *c, const http_request *req, const char *body, size_
         return;
     }
     native_handle(t, c, req, body, len);
+}
+
+/* A request announcing a body, on its head: one without a valid key is
+ * answered now (401, or whatever on_request says without a body), before
+ * its body is read or 100 Continue is sent; the server then closes. */
+static void on_head(conn *c, const http_request *req, void *ud)
+{
+    gw_thread *t = conn_thread_ctx(c);
+    if (!authorized(t->g, req))
+        on_request(c, req, "", 0, ud);
 }
 
 /* --- start-up --- */
@@ -437,8 +453,8 @@ static void gen_free(generation *gen)
     free(gen);
 }
 
-static generation *gen_start(config *cfg, const serve_opts *o, int threads, int port, const char *watch_base,
-                             char *err, size_t errlen)
+static generation *gen_start(config *cfg, const serve_opts *o, int threads, int port, bool join,
+                             const char *watch_base, char *err, size_t errlen)
 {
     generation *gen = calloc(1, sizeof *gen);
     if (!gen) {
@@ -453,10 +469,20 @@ static generation *gen_start(config *cfg, const serve_opts *o, int threads, int 
         return NULL;
     }
     gen->g->max_body = (size_t)o->max_body_mb << 20;
+    server_config sc = o->limits;
+    sc.host = o->host;
+    sc.port = port;
+    sc.threads = threads;
+    sc.max_body = gen->g->max_body;
+    sc.join_port = join;
+    sc.handler = on_request;
+    sc.on_head = on_head;
+    sc.warn = warn_cb;
+    sc.thread_init = thread_init;
+    sc.thread_fini = thread_fini;
+    sc.ud = gen->g;
     gen->g->discovered = watch_base != NULL;
     gen->g->native_base = watch_base;
-    server_config sc = {.host = o->host, .port = port, .threads = threads, .max_body = gen->g->max_body,
-                        .handler = on_request, .thread_init = thread_init, .thread_fini = thread_fini, .ud = gen->g};
     gen->s = server_new(&sc, err, errlen);
     if (!gen->s) {
         gateway_free(gen->g);
@@ -537,7 +563,7 @@ int serve_main(int argc, char **argv)
     int threads = o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    generation *gen = gen_start(cfg, &o, threads, o.port, watch_base, err, sizeof err);
+    generation *gen = gen_start(cfg, &o, threads, o.port, false, watch_base, err, sizeof err);
     if (!gen) {
         fprintf(stderr, "tollgate serve: %s\n", err);
         free(watch_base);
@@ -576,7 +602,7 @@ int serve_main(int argc, char **argv)
             continue;
         next_reload = time(NULL) + o.poll_interval_s;
         config *ncfg = discover_config(watch_base, 0, err, sizeof err);
-        generation *next = ncfg ? gen_start(ncfg, &o, threads, port, watch_base, err, sizeof err) : NULL;
+        generation *next = ncfg ? gen_start(ncfg, &o, threads, port, true, watch_base, err, sizeof err) : NULL;
         if (!next) {
             log_warn("Ollama's model list changed but the gateway could not reload: %s", err);
             continue; /* the old generation keeps serving; the poller will flag again */
