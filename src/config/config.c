@@ -25,8 +25,10 @@ static int add_callback(ld *l, yaml_node_t *at, const char *s, void *arg)
         return cfg_fail(l, at, "more than %d callbacks", MAX_CALLBACKS);
     if (!strcmp(s, "prometheus"))
         c->prometheus_callback = true;
+    else if (!strcmp(s, "otel"))
+        c->otel_callback = true;
     else
-        cfg_warn(l, at, "callback '%s' is not supported by tollgate (ignored); only 'prometheus' is", s);
+        cfg_warn(l, at, "callback '%s' is not supported by tollgate (ignored); only 'prometheus' and 'otel' are", s);
     return cfg_push_str(l, &c->callbacks, &c->ncallbacks, s);
 }
 

@@ -86,6 +86,7 @@ typedef struct {
     double router_timeout;           /* 0 unset */
     /* Additions beyond the first contract: */
     bool prometheus_callback; /* "prometheus" is among the callbacks (informational: /metrics is always served) */
+    bool otel_callback;       /* "otel" is among the callbacks: OpenTelemetry export with LiteLLM's OTEL_* variables */
     char **env_names;         /* environment_variables, resolved; see config_apply_env */
     char **env_values;
     size_t nenv;

@@ -387,3 +387,17 @@ out:
     buf_free(&created);
     pthread_mutex_unlock(&r->write_mu);
 }
+
+void metrics_write_otel(buf *out, uint64_t dropped_spans)
+{
+    static const char name[] = "tollgate_otel_dropped_spans";
+    put_header(out, name, "_total",
+               "OpenTelemetry spans dropped instead of exported (queue full, collector down or refusing, "
+               "unsent at shutdown)",
+               "counter");
+    char tmp[PROMFMT_FLOAT_MAX];
+    buf_puts(out, name);
+    buf_puts(out, "_total ");
+    buf_append(out, tmp, promfmt_uint(tmp, dropped_spans));
+    buf_putc(out, '\n');
+}

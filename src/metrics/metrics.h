@@ -129,6 +129,9 @@ void metrics_set_ollama_state(metrics_registry *r, const char *api_base, bool up
 /* Merge all shards and append text format 0.0.4 exposition to out. Safe
  * concurrently with recording on other threads; scrapes are serialised. */
 void metrics_write(metrics_registry *r, buf *out);
+/* tollgate_otel_dropped_spans_total (a label-less counter; src/otel counts,
+ * the gateway passes otel_dropped_spans()). Appended to out. */
+void metrics_write_otel(buf *out, uint64_t dropped_spans);
 
 /* "Content-Type" for the exposition, as prometheus_client sends it. */
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"

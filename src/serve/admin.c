@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "metrics/process.h"
+#include "otel/otel.h"
 #include "serve/proxy.h"
 #include "util/buf.h"
 
@@ -76,6 +77,7 @@ void admin_metrics(gw_thread *t, conn *c)
     buf b;
     buf_init(&b);
     metrics_write(t->g->metrics, &b);
+    metrics_write_otel(&b, otel_dropped_spans(t->g->otel));
     process_metrics_write(&b);
     if (b.oom) {
         buf_free(&b);

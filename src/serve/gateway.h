@@ -55,6 +55,8 @@ typedef struct gateway {
     size_t max_body;
     char *master_key_hash; /* sha256 hex of the master key: the hashed_api_key label */
     struct server *srv;
+    struct otel *otel;     /* OpenTelemetry export (serve/trace.h), NULL = off; process-wide */
+    int otel_worker0;      /* this generation's first otel ring: worker i submits to otel_worker0 + i */
     atomic_bool stopping;
 } gateway;
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "serve/router.h"
+#include "serve/trace.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -40,6 +41,7 @@ typedef struct {
     buf err;
     int64_t t_attempt;
     metrics_request rec;
+    otel_span span;         /* OpenTelemetry (trace.h); untouched when off */
 } proxy_req;
 
 static void access_log(const proxy_req *p)
@@ -79,6 +81,8 @@ static void account(proxy_req *p)
     if (p->dep >= 0)
         router_release(t, p->dep);
     metrics_record(t->shard, &p->rec);
+    trace_end(t, &(trace_facts){p->kind, &p->rec, p->ts ? tr_stream_stats(p->ts) : NULL, p->body, p->body_len},
+              &p->span);
     access_log(p);
 }
 
@@ -332,11 +336,14 @@ static bool start_attempt(proxy_req *p)
     p->rec.stream = p->info.stream;
     char url[1024];
     snprintf(url, sizeof url, "%s%s", cd->api_base, tr_upstream_path(p->kind, d->src));
+    char traceparent[TRACE_HEADER_MAX];
+    trace_upstream_header(g, &p->span, traceparent);
     upstream_opts o = {
         .url = url,
         .body = ub.data,
         .body_len = ub.len,
         .bearer = cd->api_key,
+        .extra_headers = traceparent[0] ? traceparent : NULL,
         .timeout_ms = p->info.stream && d->stream_timeout_ms ? d->stream_timeout_ms : d->timeout_ms,
     };
     p->up_status = 0;
@@ -390,7 +397,8 @@ static void list_groups(const gateway *g, char *out, size_t n)
         out[n - 1] = '\0';
 }
 
-void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, const char *body, size_t len)
+void proxy_handle(gw_thread *t, conn *c, const http_request *req, tr_kind kind, metrics_route route, const char *body,
+                  size_t len)
 {
     gateway *g = t->g;
     int64_t t0 = gw_now_ns();
@@ -454,6 +462,7 @@ route:;
     p->rec.requested_model = p->grp->name;
     p->rec.route = route;
     p->rec.t_start = t0;
+    trace_begin(g, req, t0, &p->span);
     p->dep = router_pick(t, p->grp, -1);
     conn_set_close_cb(c, on_client_gone, p);
     if (!start_attempt(p)) {

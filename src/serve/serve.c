@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "net/server.h"
+#include "otel/otel.h"
 #include "serve/admin.h"
 #include "serve/discover.h"
 #include "serve/gateway.h"
@@ -38,6 +39,7 @@ typedef struct {
     int poll_interval_s;
     int discover_wait_s;
     server_config limits; /* header/body/idle timeouts, max_conns: 0 = server default */
+    otel *otel;           /* OpenTelemetry export, shared by every generation; NULL = off */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -229,7 +231,7 @@ static void on_request(conn *c, const http_request *req, const char *body, size_
                          "Authentication Error, No api key passed in or key invalid. Send Authorization: Bearer <key>.");
             return;
         }
-        proxy_handle(t, c, infer_routes[i].kind, infer_routes[i].route, body, len);
+        proxy_handle(t, c, req, infer_routes[i].kind, infer_routes[i].route, body, len);
         return;
     }
     if (http_path_is(req, "/health/liveliness") || http_path_is(req, "/health/liveness")) {
@@ -452,6 +454,11 @@ static generation *gen_start(config *cfg, const serve_opts *o, int threads, int 
         return NULL;
     }
     gen->g->max_body = (size_t)o->max_body_mb << 20;
+    /* Two generations overlap during a reload: each takes its own half of
+     * the otel rings (2 x threads), so every ring keeps a single producer. */
+    static int ngen;
+    gen->g->otel = o->otel;
+    gen->g->otel_worker0 = (ngen++ % 2) * threads;
     server_config sc = o->limits;
     sc.host = o->host;
     sc.port = port;
@@ -544,9 +551,25 @@ int serve_main(int argc, char **argv)
     int threads = o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
+    char warn[2048] = "";
+    otel_settings os = {.litellm_callback = cfg->otel_callback, .workers = 2 * threads};
+    if (otel_new(&os, &o.otel, err, sizeof err, warn, sizeof warn) != 0) {
+        fprintf(stderr, "tollgate serve: %s\n", err);
+        config_free(cfg);
+        free(watch_base);
+        return 1;
+    }
+    for (char *line = warn, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*line)
+            log_warn("%s", line);
+    }
     generation *gen = gen_start(cfg, &o, threads, o.port, false, watch_base, err, sizeof err);
     if (!gen) {
         fprintf(stderr, "tollgate serve: %s\n", err);
+        otel_free(o.otel);
         free(watch_base);
         return 1;
     }
@@ -555,6 +578,11 @@ int serve_main(int argc, char **argv)
              TOLLGATE_VERSION, o.host, port, gen->g->ngroups, gen->g->ndeps, threads,
              o.config_path ? o.config_path : "none: models discovered from Ollama");
     log_models(gen->g);
+    if (o.otel) {
+        char where[2200];
+        otel_describe(o.otel, where, sizeof where);
+        log_info("OpenTelemetry: %s", where);
+    }
 
     time_t next_reload = 0;
     bool signalled = false;
@@ -586,6 +614,7 @@ int serve_main(int argc, char **argv)
     }
     bool again = false;
     rc = gen_join(gen, &sigs, &again);
+    otel_free(o.otel); /* after the drain: sends what is queued, within 2 s */
     free(watch_base);
     curl_global_cleanup();
     log_info("tollgate serve stopped");

@@ -40,6 +40,7 @@ typedef struct {
     const char *body;      /* copied */
     size_t body_len;
     const char *bearer;    /* Authorization: Bearer <bearer>, or NULL */
+    const char *extra_headers; /* raw "Name: value\r\n" lines, or NULL */
     long timeout_ms;       /* whole transfer; 0 = none */
     long connect_timeout_ms; /* 0 = 10 s */
 } upstream_opts;

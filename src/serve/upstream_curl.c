@@ -263,6 +263,17 @@ upstream_req *upstream_curl_start(curl_pool *p, const upstream_opts *o, const up
         r->headers = curl_slist_append(r->headers, h);
         free(h);
     }
+    for (const char *x = o->extra_headers; x && *x;) {
+        const char *eol = strstr(x, "\r\n");
+        size_t n = eol ? (size_t)(eol - x) : strlen(x);
+        char line[512];
+        if (n && n < sizeof line) {
+            memcpy(line, x, n);
+            line[n] = '\0';
+            r->headers = curl_slist_append(r->headers, line);
+        }
+        x += n + (eol ? 2 : 0);
+    }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
     if (o->body) {
         r->body = malloc(o->body_len + 1);

@@ -694,7 +694,8 @@ upstream_req *upstream_h1_start(h1_pool *p, const upstream_opts *o, const upstre
         return NULL;
     bool post = o->body != NULL && !(o->method && !strcmp(o->method, "GET"));
     size_t plen = strlen(path), hlen = strlen(h->hostport), blen = o->bearer ? strlen(o->bearer) : 0;
-    size_t cap = plen + hlen + blen + 256 + (post ? o->body_len : 0);
+    size_t xlen = o->extra_headers ? strlen(o->extra_headers) : 0;
+    size_t cap = plen + hlen + blen + xlen + 256 + (post ? o->body_len : 0);
     h1_req *r = req_alloc(p, cap);
     if (!r)
         return NULL;
@@ -723,6 +724,8 @@ upstream_req *upstream_h1_start(h1_pool *p, const upstream_opts *o, const upstre
         PUT(o->bearer, blen);
         PUT("\r\n", 2);
     }
+    if (xlen)
+        PUT(o->extra_headers, xlen);
     if (post) {
         char num[24], *q = num + sizeof num;
         size_t v = o->body_len;

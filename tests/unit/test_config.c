@@ -465,7 +465,7 @@ static void test_warnings(void **st)
         "t.yaml:17: duplicate key 'master_key' (line 16); the later one is used",
         "t.yaml:8: unknown key 'foo' in litellm_settings (ignored)",
         "t.yaml:9: key 'cache' in litellm_settings is not supported by tollgate (ignored)",
-        "t.yaml:10: callback 'langfuse' is not supported by tollgate (ignored); only 'prometheus' is",
+        "t.yaml:10: callback 'langfuse' is not supported by tollgate (ignored); only 'prometheus' and 'otel' are",
         "t.yaml:11: fallback target 'ghost' is not a model_name in model_list",
         "t.yaml:13: routing_strategy 'cost-based-routing' is not supported by tollgate; using simple-shuffle",
         "t.yaml:14: key 'model_group_alias' in router_settings is not supported by tollgate (ignored)",
@@ -484,6 +484,17 @@ static void test_warnings(void **st)
     c = load("model_list: [{model_name: m, litellm_params: {model: ollama/m}}]\n", &w, err, sizeof err);
     assert_non_null(c);
     assert_false(c->prometheus_callback);
+    assert_false(c->otel_callback);
+    assert_int_equal(w.n, 0);
+    config_free(c);
+
+    /* "otel" turns OpenTelemetry export on, without a warning. */
+    c = load("model_list: [{model_name: m, litellm_params: {model: ollama/m}}]\n"
+             "litellm_settings: {callbacks: [otel], success_callback: [prometheus]}\n",
+             &w, err, sizeof err);
+    assert_non_null(c);
+    assert_true(c->otel_callback);
+    assert_true(c->prometheus_callback);
     assert_int_equal(w.n, 0);
     config_free(c);
 }
