@@ -140,6 +140,7 @@ int promapi_target(const char *json, size_t len, const char *job, double now_epo
     double best_age = -2;
     size_t i;
     json_t *t;
+    out->all = (int)json_array_size(active);
     json_array_foreach(active, i, t)
     {
         const char *tjob = json_string_value(json_object_get(json_object_get(t, "labels"), "job"));

@@ -14,6 +14,7 @@ typedef struct {
     char scrape_url[256];  /* of the worst target */
     double age_s;          /* now - lastScrape of the worst target; -1 unknown */
     double interval_s;     /* scrapeInterval of the worst target; -1 unknown */
+    int all;               /* active targets of every job: 0 while Prometheus is still discovering */
 } prom_target;
 
 /* Summarises the active targets of `job` from a /api/v1/targets answer.

@@ -87,6 +87,20 @@ static const char *mark(check_status st, bool utf8)
     return "?";
 }
 
+/* SGR colours: green, yellow, red, dim; bold headings. */
+static const char *color_of(check_status st)
+{
+    switch (st) {
+    case CHECK_PASS: return "\033[32m";
+    case CHECK_WARN: return "\033[33m";
+    case CHECK_FAIL: return "\033[31m";
+    case CHECK_SKIP: return "\033[2m";
+    }
+    return "";
+}
+#define SGR_BOLD "\033[1m"
+#define SGR_OFF "\033[0m"
+
 static const char *comp_title(check_comp c)
 {
     switch (c) {
@@ -98,29 +112,53 @@ static const char *comp_title(check_comp c)
     return "?";
 }
 
-void report_text(const check_report *r, buf *out, bool utf8)
+static bool shows_hint(const check_item *it)
 {
-    int last = -1;
-    for (size_t i = 0; i < r->n; i++) {
-        const check_item *it = &r->items[i];
-        if ((int)it->comp != last) {
-            buf_printf(out, "%s%s\n", last < 0 ? "" : "\n", comp_title(it->comp));
-            last = (int)it->comp;
-        }
-        buf_printf(out, "  %s %s", mark(it->status, utf8), it->title);
-        if (it->detail[0])
-            buf_printf(out, ": %s", it->detail);
-        if (it->ms >= 0)
-            buf_printf(out, " (%.1f ms)", it->ms);
-        buf_putc(out, '\n');
-        if (it->has_hint && (it->status == CHECK_FAIL || it->status == CHECK_WARN)) {
-            buf_printf(out, "      cause: %s\n", it->hint.cause);
-            buf_printf(out, "      fix:   %s\n", it->hint.fix);
+    return it->has_hint && (it->status == CHECK_FAIL || it->status == CHECK_WARN);
+}
+
+void report_text_item(const check_report *r, size_t i, buf *out, const report_style *s)
+{
+    const check_item *it = &r->items[i];
+    if (i == 0 || r->items[i - 1].comp != it->comp)
+        buf_printf(out, "%s%s%s%s\n", i == 0 ? "" : "\n", s->color ? SGR_BOLD : "", comp_title(it->comp),
+                   s->color ? SGR_OFF : "");
+    const char *on = s->color ? color_of(it->status) : "", *off = s->color ? SGR_OFF : "";
+    buf_printf(out, "  %s%s%s %s", on, mark(it->status, s->utf8), it->status == CHECK_SKIP ? "" : off, it->title);
+    if (it->status == CHECK_SKIP)
+        buf_printf(out, ": skipped: %s%s", it->detail, off);
+    else if (it->detail[0])
+        buf_printf(out, ": %s", it->detail);
+    if (it->ms >= 0)
+        buf_printf(out, " (%.1f ms)", it->ms);
+    buf_putc(out, '\n');
+    if (!shows_hint(it))
+        return;
+    /* One cause, said once: point back at the first check that had it. */
+    for (size_t j = 0; j < i; j++) {
+        if (shows_hint(&r->items[j]) && hint_same(&r->items[j].hint, &it->hint)) {
+            buf_printf(out, "      cause: as for %s above\n", r->items[j].id);
+            return;
         }
     }
+    buf_printf(out, "      %scause:%s %s\n", on, off, it->hint.cause);
+    buf_printf(out, "      %sfix:%s   %s\n", on, off, it->hint.fix);
+}
+
+void report_text_summary(const check_report *r, buf *out, const report_style *s)
+{
     size_t f = report_count(r, CHECK_FAIL), w = report_count(r, CHECK_WARN), p = report_count(r, CHECK_PASS),
-           s = report_count(r, CHECK_SKIP);
-    buf_printf(out, "\n%s: %zu passed, %zu failed, %zu warnings, %zu skipped\n", f ? "FAILED" : "OK", p, f, w, s);
+           k = report_count(r, CHECK_SKIP);
+    const char *on = s->color ? (f ? SGR_BOLD "\033[31m" : SGR_BOLD "\033[32m") : "", *off = s->color ? SGR_OFF : "";
+    buf_printf(out, "\n%s%s%s: %zu passed, %zu failed, %zu warnings, %zu skipped\n", on, f ? "FAILED" : "OK", off, p, f,
+               w, k);
+}
+
+void report_text(const check_report *r, buf *out, const report_style *s)
+{
+    for (size_t i = 0; i < r->n; i++)
+        report_text_item(r, i, out, s);
+    report_text_summary(r, out, s);
 }
 
 static void json_kv_str(buf *out, const char *k, const char *v)
@@ -155,7 +193,7 @@ void report_json(const check_report *r, buf *out)
             buf_printf(out, "%.3f", it->ms);
         else
             buf_puts(out, "null");
-        bool h = it->has_hint && (it->status == CHECK_FAIL || it->status == CHECK_WARN);
+        bool h = shows_hint(it);
         buf_putc(out, ',');
         json_kv_str(out, "cause", h ? it->hint.cause : NULL);
         buf_putc(out, ',');

@@ -38,8 +38,21 @@ check_item *report_add(check_report *r, const char *id, check_comp comp, check_s
 size_t report_count(const check_report *r, check_status st);
 /* 0 when nothing failed (warnings and skips allowed), else 1. */
 int report_exit_code(const check_report *r);
-/* Human-readable lines grouped by component. utf8: ✓/✗/!, else OK/FAIL/WARN. */
-void report_text(const check_report *r, buf *out, bool utf8);
+typedef struct {
+    bool utf8;  /* ✓/✗/!/-, else OK/FAIL/WARN/SKIP */
+    bool color; /* ANSI colours (the caller decides: a terminal, NO_COLOR, --color) */
+} report_style;
+
+/* The lines of item i, as soon as it is known (items stream out while the
+ * run goes on): a component heading when i starts a new component, the
+ * line, and for WARN/FAIL its cause and fix, said once: a later item with the
+ * same hint gets "cause: as for <id> above" instead. A skipped item reads
+ * "skipped: <why>". */
+void report_text_item(const check_report *r, size_t i, buf *out, const report_style *s);
+/* The closing summary line ("OK: ..." or "FAILED: ..."), after a blank line. */
+void report_text_summary(const check_report *r, buf *out, const report_style *s);
+/* Every item, then the summary. */
+void report_text(const check_report *r, buf *out, const report_style *s);
 /* {"ok":bool,"passed":n,"warnings":n,"failed":n,"skipped":n,"checks":[...]} */
 void report_json(const check_report *r, buf *out);
 const char *report_status_name(check_status st);

@@ -15,7 +15,7 @@ const skipAll = missing.length ? `not in this build yet: ${missing.join(', ')}` 
 
 function runCheck(args) {
   return new Promise((resolve) => {
-    const p = spawn(tollgateBin, ['check', '--json', '--timeout', '5', '--deadline', '60', ...args]);
+    const p = spawn(tollgateBin, ['check', '--json', '--mode', 'host', '--timeout', '5', '--deadline', '60', ...args]);
     let out = '';
     p.stdout.on('data', (d) => { out += d; });
     p.on('close', (code) => {
@@ -63,5 +63,14 @@ test('stopping the simulator makes the gateway fail with an upstream hint', { sk
   const gwFail = ['gateway.models', 'gateway.chat'].map((id) => r.byId[id]).find((c) => c.status === 'fail');
   assert.ok(gwFail, r.out);
   if (gwFail.id === 'gateway.chat') assert.match(gwFail.fix, /api_base/);
+  // No traffic reached the gateway: the PromQL checks that need it are
+  // skipped, pointing at the gateway's failure, not at the recording rules.
+  for (const q of ['litellm_input_tokens_total', 'litellm_request_total_latency_seconds_count']) {
+    const c = r.byId[`prometheus.query.${q}`];
+    assert.equal(c.status, 'skip', JSON.stringify(c));
+    assert.match(c.detail, /\(see: gateway\.(models|chat)\)$/);
+  }
+  // Host mode (the real processes run here): no Docker advice.
+  for (const c of r.json.checks) assert.doesNotMatch(c.fix ?? '', /docker (logs|compose|exec)|Container Toolkit/, c.id);
   sim = null;
 });
