@@ -91,8 +91,9 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('start-up banner names the endpoints, never the headers', () => {
-  const out = gw.output();
+test('start-up banner names the endpoints, never the headers', async () => {
+  // The banner follows the listen line the start waited for.
+  const out = await waitFor(() => gw.output().includes('OpenTelemetry:') && gw.output(), { what: 'the banner' });
   assert.match(out, new RegExp(`OpenTelemetry: traces to ${rx.url}/v1/traces \\(http/protobuf\\), metrics to ${rx.url}/v1/metrics`));
   assert.ok(!out.includes(HEADER_SECRET));
 });
