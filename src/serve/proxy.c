@@ -283,10 +283,11 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
     if (router_report(g, d, ok, ok ? 200 : 500, now - p->t_attempt) && !ok)
         metrics_deployment_cooldown(g->metrics, p->dep, 500);
     p->rec.status = ok ? 200 : p->info.stream ? 500 : 502;
-    if (!ok) {
-        p->rec.exception_class = d->exc_stream;
-        p->rec.exception_status = p->rec.status;
-    }
+    /* Earlier attempts that failed over to this one left their exception on
+     * the record; the request's outcome is this attempt's. Those attempts
+     * stay counted in litellm_deployment_failure_responses only. */
+    p->rec.exception_class = ok ? NULL : d->exc_stream;
+    p->rec.exception_status = ok ? 0 : p->rec.status;
     account(p);
     if (p->info.stream) {
         if (!p->client_started) {

@@ -1,0 +1,102 @@
+// LiteLLM parity where users notice (issue 15): retries that count right,
+// fallbacks, wildcards, LiteLLM's command line, the dashboards' families and
+// LiteLLM's response headers. The official openai client talks through the
+// gateway to tollgate sim; /metrics is compared exactly with /sim/stats.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { startTollgate } from './lib/proc.mjs';
+import { scrape, sum, find, waitFor } from './lib/metrics.mjs';
+
+const MODEL = 'llama3.2:3b';
+const DEAD = 'http://127.0.0.1:9'; // discard port: nothing listens, connect is refused
+let sim, dir;
+
+async function simStats() {
+  return (await fetch(`${sim.url}/sim/stats`)).json();
+}
+const simTotal = (st, key) => Object.values(st.models).reduce((a, m) => a + m[key], 0);
+
+// A gateway on its own config, so each test reads its own metrics.
+async function gateway(name, cfg, extraArgs = [], { env = {} } = {}) {
+  const file = path.join(dir, `${name}.yaml`);
+  fs.writeFileSync(file, cfg);
+  const gw = await startTollgate(['serve', '--config', file, '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0', ...extraArgs], { env });
+  gw.client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  return gw;
+}
+
+// n requests, every other one streamed with include_usage; each resolves to
+// the usage the client saw.
+async function traffic(client, model, n, tag = 'req') {
+  const jobs = [];
+  for (let i = 0; i < n; i++) {
+    const args = { model, messages: [{ role: 'user', content: `${tag} ${i} ${'w '.repeat(i % 5)}` }], max_tokens: 2 + (i % 4) };
+    jobs.push((async () => {
+      if (i % 2 === 0) return (await client.chat.completions.create(args)).usage;
+      const s = await client.chat.completions.create({ ...args, stream: true, stream_options: { include_usage: true } });
+      let usage = null;
+      for await (const ch of s) if (ch.usage) usage = ch.usage;
+      return usage;
+    })());
+  }
+  return Promise.all(jobs);
+}
+
+before(async () => {
+  sim = await startTollgate(['sim', '--port', '0', '--ttft-ms', '0', '--token-ms', '0', '--load-ms', '0', '--quiet']);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-parity-'));
+});
+
+after(async () => {
+  await sim?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('retried successes count as successes: failures 0, tokens and latency equal the simulator', async () => {
+  // least-busy picks the first idle deployment: the dead one, so retries
+  // happen on the first requests for sure (until it cools down).
+  const gw = await gateway('retries', `
+model_list:
+  - model_name: mixed
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${DEAD}"}
+    model_info: {id: dead-one}
+  - model_name: mixed
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${sim.url}"}
+    model_info: {id: live-one}
+router_settings:
+  num_retries: 2
+  routing_strategy: least-busy
+`);
+  try {
+    await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
+    const N = 15;
+    // One at a time, so least-busy always sees both idle and tries the dead one first.
+    for (let i = 0; i < N; i++) await traffic(gw.client, 'mixed', 1, `retry ${i}`);
+    const st = await simStats();
+    const m = await scrape(`${gw.url}/metrics`);
+    const f = { requested_model: 'mixed' };
+    assert.equal(st.requests, N);
+    assert.equal(sum(m, 'litellm_proxy_failed_requests_metric_total'), 0);
+    assert.equal(sum(m, 'litellm_proxy_total_requests_metric_total', { ...f, status_code: '200' }), N);
+    assert.equal(sum(m, 'litellm_proxy_total_requests_metric_total'), N);
+    assert.equal(sum(m, 'litellm_input_tokens_metric_total', f), simTotal(st, 'prompt_tokens'));
+    assert.equal(sum(m, 'litellm_output_tokens_metric_total', f), simTotal(st, 'completion_tokens'));
+    assert.equal(sum(m, 'litellm_request_total_latency_metric_count', f), N);
+    assert.equal(sum(m, 'litellm_llm_api_latency_metric_count', f), N);
+    // The dead deployment's attempts: failures of that deployment only.
+    const deadFails = sum(m, 'litellm_deployment_failure_responses_total', { model_id: 'dead-one' });
+    assert.ok(deadFails >= 1, 'the dead deployment was tried');
+    assert.equal(sum(m, 'litellm_deployment_total_requests_total', { model_id: 'dead-one' }), deadFails);
+    assert.equal(sum(m, 'litellm_deployment_success_responses_total', { model_id: 'dead-one' }), 0);
+    assert.equal(sum(m, 'litellm_deployment_failure_responses_total', { model_id: 'live-one' }), 0);
+    assert.equal(sum(m, 'litellm_deployment_success_responses_total', { model_id: 'live-one' }), N);
+    assert.equal(find(m, 'litellm_deployment_failure_responses_total', { model_id: 'dead-one', exception_class: 'Ollama_chat.APIConnectionError' }).length, 1);
+    assert.doesNotMatch(gw.output(), /status=502/);
+  } finally {
+    await gw.stop();
+  }
+});
