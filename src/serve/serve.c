@@ -24,6 +24,7 @@
 #include "serve/admin.h"
 #include "serve/discover.h"
 #include "serve/gateway.h"
+#include "serve/litellm_cli.h"
 #include "serve/proxy.h"
 #include "util/log.h"
 
@@ -55,6 +56,9 @@ static void usage(FILE *f)
             "      --discover-wait S    without --config: how long to wait for Ollama at start (default 10)\n"
             "      --log-level LEVEL    debug, info (default), warn, error\n"
             "  -h, --help               this text\n\n"
+            "LiteLLM's command line works too: tollgate --config F --port N [--host H] [--num_workers N]\n"
+            "[--debug] [--detailed_debug] (--num_workers sets threads; --debug = info, --detailed_debug =\n"
+            "debug logging; other litellm flags are ignored with a warning).\n\n"
             "Routes: POST /v1/chat/completions /v1/completions /v1/embeddings (also without /v1),\n"
             "        GET /v1/models /health /health/liveliness /health/readiness /metrics\n"
             "Docs: docs/gateway.md\n");
@@ -67,7 +71,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
         {"host", required_argument, NULL, 'H'},     {"threads", required_argument, NULL, 't'},
         {"max-body-mb", required_argument, NULL, 'b'}, {"poll-interval", required_argument, NULL, 'i'},
         {"discover-wait", required_argument, NULL, 'w'}, {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        /* LiteLLM's spellings (litellm_cli.h): worker processes there, threads here. */
+        {"num_workers", required_argument, NULL, 't'}, {"debug", no_argument, NULL, 'D'},
+        {"detailed_debug", no_argument, NULL, 'E'}, {NULL, 0, NULL, 0},
     };
     *o = (serve_opts){.host = "0.0.0.0", .port = 4000, .max_body_mb = 16, .poll_interval_s = 10, .discover_wait_s = 10};
     optind = 1;
@@ -97,6 +104,8 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
             log_set_level((enum log_level)lvl);
             break;
         }
+        case 'D': log_set_level(LOG_INFO); break;
+        case 'E': log_set_level(LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -479,6 +488,7 @@ static int gen_join(generation *gen, const sigset_t *sigs, bool *signalled)
 int serve_main(int argc, char **argv)
 {
     serve_opts o;
+    argc = litellm_cli_filter(argc, argv);
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0)
         return rc;
@@ -524,6 +534,9 @@ int serve_main(int argc, char **argv)
              TOLLGATE_VERSION, o.host, port, gen->g->ngroups, gen->g->ndeps, threads,
              o.config_path ? o.config_path : "none: models discovered from Ollama");
     log_models(gen->g);
+    log_debug("router: %s, num_retries %d, allowed_fails %d, cooldown_time %.1f s",
+              config_routing_name(gen->g->cfg->routing_strategy), gen->g->num_retries, gen->g->allowed_fails,
+              gen->g->cfg->cooldown_time);
 
     time_t next_reload = 0;
     bool signalled = false;

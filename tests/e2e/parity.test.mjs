@@ -100,3 +100,39 @@ router_settings:
     await gw.stop();
   }
 });
+
+test("LiteLLM's command line: `--config F --port N` with no subcommand runs the gateway", async () => {
+  const file = path.join(dir, 'cli.yaml');
+  fs.writeFileSync(file, `
+model_list:
+  - model_name: llama
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${sim.url}"}
+`);
+  // The guide's compose `command: --config /app/config.yaml --port 4000`, with
+  // the kernel's free port instead of 4000.
+  const a = await startTollgate(['--config', file, '--port', '0']);
+  try {
+    const client = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    const r = await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+    assert.equal(r.usage.completion_tokens, 3);
+    assert.match(a.output(), /listening on http:\/\/0\.0\.0\.0:/);
+  } finally {
+    assert.equal(await a.stop(), 0);
+  }
+  // The other LiteLLM flags: --host, --num_workers, --detailed_debug; flags
+  // that make no sense here are accepted with a warning naming them.
+  const b = await startTollgate(['--config', file, '--port', '0', '--host', '127.0.0.1', '--num_workers', '2', '--detailed_debug',
+    '--run_gunicorn', '--max_requests_before_restart', '100', '--telemetry=False']);
+  try {
+    const out = b.output();
+    assert.match(out, /listening on http:\/\/127\.0\.0\.1:\d+ .*2 threads/);
+    assert.match(out, /--run_gunicorn is a flag of the litellm CLI that Tollgate ignores/);
+    assert.match(out, /--max_requests_before_restart is a flag of the litellm CLI that Tollgate ignores/);
+    assert.match(out, /--telemetry is a flag of the litellm CLI that Tollgate ignores/);
+    const client = new OpenAI({ baseURL: `${b.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    assert.match(b.output(), /debug +router: simple-shuffle/, '--detailed_debug turns on debug logging');
+  } finally {
+    assert.equal(await b.stop(), 0);
+  }
+});
