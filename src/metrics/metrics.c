@@ -430,6 +430,13 @@ static void counter_add(metrics_shard *s, uint64_t key, double v)
         add_relaxed(&x->value, v);
 }
 
+static void gauge_set(metrics_shard *s, uint64_t key, double v)
+{
+    series *x = get_series(s, key, BS_NONE);
+    if (x)
+        atomic_store_explicit(&x->value, v, memory_order_relaxed);
+}
+
 static void observe(metrics_shard *s, uint64_t key, double v)
 {
     enum bset bs = metrics_fams[KEY_FAM(key)].bs;
@@ -571,6 +578,11 @@ void metrics_record(metrics_shard *s, const metrics_request *q)
     counter_add(s, mkey(F_OUTPUT_TOK, md, grp, 0, 0, 0), (double)q->completion_tokens);
     counter_add(s, mkey(F_TOTAL_TOK, md, grp, 0, 0, 0), (double)(q->prompt_tokens + q->completion_tokens));
     counter_add(s, mkey(F_SPEND, md, KEY_NONE16, 0, 0, 0), 0.0); /* local models cost 0 */
+    counter_add(s, mkey(F_REQUESTS, md, KEY_NONE16, 0, 0, 0), 1);
+    /* No per-key limits exist: LiteLLM then sets sys.maxsize. */
+    gauge_set(s, mkey(F_KEY_REMAIN_REQ, KEY_NONE16, grp, 0, 0, 0), METRICS_SYS_MAXSIZE);
+    gauge_set(s, mkey(F_KEY_REMAIN_TOK, KEY_NONE16, grp, 0, 0, 0), METRICS_SYS_MAXSIZE);
+    observe(s, mkey(F_QUEUE_TIME, md, grp, 0, 0, 0), q->queue_ns > 0 ? secs(q->queue_ns) : 0.0);
     if (q->t_start && q->t_end >= q->t_start)
         observe(s, mkey(F_REQ_LAT, md, grp, 0, 0, 0), secs(q->t_end - q->t_start));
     if (q->t_upstream_sent && q->t_end >= q->t_upstream_sent)
@@ -578,8 +590,12 @@ void metrics_record(metrics_shard *s, const metrics_request *q)
     if (q->stream && q->t_first_token && q->t_upstream_sent && q->t_first_token >= q->t_upstream_sent)
         observe(s, mkey(F_TTFT, md, KEY_NONE16, 0, 0, 0), secs(q->t_first_token - q->t_upstream_sent));
     /* LiteLLM observes overhead only when it is non-zero ("truthy"). */
-    if (q->t_start && q->t_upstream_sent > q->t_start)
+    if (q->t_start && q->t_upstream_sent > q->t_start) {
+        /* No guardrails here, so both overhead families see the same value. */
         observe(s, mkey(F_OVERHEAD, di->canon[PJ_OVH], KEY_NONE16, 0, 0, 0), secs(q->t_upstream_sent - q->t_start));
+        observe(s, mkey(F_OVERHEAD_GR, di->canon[PJ_OVH], KEY_NONE16, 0, 0, 0),
+                secs(q->t_upstream_sent - q->t_start));
+    }
     if (q->completion_tokens > 0 && q->t_start) {
         /* LiteLLM's definition: streams use time to first token, from the
          * request start, divided by all output tokens. */
@@ -603,12 +619,32 @@ void metrics_record_attempt(metrics_shard *s, const metrics_attempt *a)
     unsigned dc = di->canon[PJ_DEP];
     if (a->exception_class || a->status == 0 || a->status >= 400) {
         counter_add(s, mkey(F_DEP_FAIL, dc, grp, 0, status_slot(r, a->status), cls_slot(s, a->exception_class)), 1);
+        counter_add(s, mkey(F_LLM_API_FAILED, di->canon[PJ_MODEL], KEY_NONE16, 0, 0, 0), 1);
         atomic_store_explicit(&r->dep_state[dc], 1, memory_order_relaxed);
     } else {
         counter_add(s, mkey(F_DEP_SUCC, dc, grp, 0, 0, 0), 1);
         atomic_store_explicit(&r->dep_state[dc], 0, memory_order_relaxed);
     }
     counter_add(s, mkey(F_DEP_TOTAL, dc, grp, 0, 0, 0), 1);
+}
+
+void metrics_record_fallback(metrics_shard *s, const char *requested_model, const char *fallback_model, bool ok,
+                             int exception_status, const char *exception_class)
+{
+    if (!s)
+        return;
+    metrics_registry *r = s->r;
+    unsigned from = req_group(r, requested_model), to = req_group(r, fallback_model);
+    counter_add(s,
+                mkey(ok ? F_FALLBACK_OK : F_FALLBACK_FAIL, to, from, 0, status_slot(r, exception_status),
+                     cls_slot(s, exception_class)),
+                1);
+}
+
+void metrics_in_flight_add(metrics_registry *r, int delta)
+{
+    if (r)
+        atomic_fetch_add_explicit(&r->http_in_flight, delta, memory_order_relaxed);
 }
 
 void metrics_deployment_cooldown(metrics_registry *r, int deployment, int exception_status)

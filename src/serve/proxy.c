@@ -62,6 +62,7 @@ static void access_log(const proxy_req *p)
 
 static void req_free(proxy_req *p)
 {
+    metrics_in_flight_add(p->t->g->metrics, -1);
     if (p->up)
         upstream_cancel(p->up);
     if (p->ts)
@@ -459,6 +460,7 @@ route:;
         proxy_reject(t, c, route, g->groups[gi].name, 500, "api_error", NULL, "InternalServerError", "out of memory");
         return;
     }
+    metrics_in_flight_add(g->metrics, 1); /* until req_free */
     memcpy(p->body, body, len);
     p->body[len] = '\0';
     p->body_len = len;

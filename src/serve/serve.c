@@ -207,9 +207,8 @@ static bool path_prefix(const http_request *req, const char *prefix, const char 
     return memchr(*rest, '/', *rest_len) == NULL;
 }
 
-static void on_request(conn *c, const http_request *req, const char *body, size_t len, void *ud)
+static void dispatch(conn *c, const http_request *req, const char *body, size_t len)
 {
-    (void)ud;
     gw_thread *t = conn_thread_ctx(c);
     gateway *g = t->g;
     bool get = http_method_is(req, "GET") || http_method_is(req, "HEAD");
@@ -272,6 +271,17 @@ static void on_request(conn *c, const http_request *req, const char *body, size_
         return;
     }
     respond_error(c, 404, "invalid_request_error", "Not Found: see /v1/models, /v1/chat/completions, /metrics");
+}
+
+/* litellm_in_flight_requests counts every HTTP request while it is handled,
+ * as LiteLLM's middleware does (a scrape sees itself); a proxied request
+ * holds one more count of its own until it ends (proxy.c). */
+static void on_request(conn *c, const http_request *req, const char *body, size_t len, void *ud)
+{
+    gateway *g = ud;
+    metrics_in_flight_add(g->metrics, 1);
+    dispatch(c, req, body, len);
+    metrics_in_flight_add(g->metrics, -1);
 }
 
 /* --- start-up --- */

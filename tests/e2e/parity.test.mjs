@@ -95,6 +95,9 @@ router_settings:
     assert.equal(sum(m, 'litellm_deployment_failure_responses_total', { model_id: 'live-one' }), 0);
     assert.equal(sum(m, 'litellm_deployment_success_responses_total', { model_id: 'live-one' }), N);
     assert.equal(find(m, 'litellm_deployment_failure_responses_total', { model_id: 'dead-one', exception_class: 'Ollama_chat.APIConnectionError' }).length, 1);
+    // The deprecated families LiteLLM still emits: successes, and deployment failures.
+    assert.equal(sum(m, 'litellm_requests_metric_total'), N);
+    assert.equal(sum(m, 'litellm_llm_api_failed_requests_metric_total', { model: MODEL }), deadFails);
     assert.doesNotMatch(gw.output(), /status=502/);
   } finally {
     await gw.stop();
@@ -134,5 +137,53 @@ model_list:
     assert.match(b.output(), /debug +router: simple-shuffle/, '--detailed_debug turns on debug logging');
   } finally {
     assert.equal(await b.stop(), 0);
+  }
+});
+
+test("LiteLLM's dashboard families: in-flight, queue time, overhead with guardrails, remaining per-key limits", async () => {
+  const gw = await gateway('families', `
+model_list:
+  - model_name: llama
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${sim.url}"}
+`);
+  try {
+    await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
+    // Idle: the scrape itself is the one request in flight, as in LiteLLM.
+    assert.equal(sum(await scrape(`${gw.url}/metrics`), 'litellm_in_flight_requests'), 1);
+    // A slow stream in flight counts once more.
+    const s = await gw.client.chat.completions.create({
+      model: 'llama', messages: [{ role: 'user', content: 'tollgate-fault:slow:50' }], max_tokens: 6, stream: true,
+    });
+    const it = s[Symbol.asyncIterator]();
+    await it.next();
+    assert.equal(sum(await scrape(`${gw.url}/metrics`), 'litellm_in_flight_requests'), 2);
+    while (!(await it.next()).done);
+    const N = 6;
+    await traffic(gw.client, 'llama', N, 'families');
+    const st = await simStats();
+    const m = await scrape(`${gw.url}/metrics`);
+    assert.equal(st.requests, N + 1);
+    assert.equal(sum(m, 'litellm_in_flight_requests'), 1);
+    assert.equal(sum(m, 'litellm_requests_metric_total', { model: MODEL }), N + 1);
+    assert.equal(sum(m, 'litellm_request_queue_time_seconds_count', { requested_model: 'llama', model: MODEL }), N + 1);
+    assert.equal(sum(m, 'litellm_request_queue_time_seconds_sum'), 0);
+    const ovh = sum(m, 'litellm_overhead_latency_metric_count');
+    assert.ok(ovh > 0);
+    assert.equal(sum(m, 'litellm_overhead_with_guardrails_latency_metric_count', { model_group: 'llama' }), ovh);
+    assert.equal(sum(m, 'litellm_overhead_with_guardrails_latency_metric_sum'), sum(m, 'litellm_overhead_latency_metric_sum'));
+    for (const fam of ['litellm_remaining_api_key_requests_for_model', 'litellm_remaining_api_key_tokens_for_model']) {
+      const rows = find(m, fam);
+      assert.equal(rows.length, 1, fam);
+      assert.deepEqual(rows[0].labels, { api_key_alias: 'None', hashed_api_key: 'None', model: 'llama' });
+      assert.equal(rows[0].value, 9223372036854775807); // sys.maxsize: no per-key limit
+    }
+    assert.equal(sum(m, 'litellm_llm_api_failed_requests_metric_total'), 0);
+    assert.equal(sum(m, 'litellm_input_tokens_metric_total'), simTotal(st, 'prompt_tokens'));
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.match(text, /^litellm_remaining_api_key_requests_for_model\{[^}]*\} 9\.223372036854776e\+18$/m);
+    assert.match(text, /^# TYPE litellm_in_flight_requests gauge$/m);
+    assert.match(text, /^# TYPE litellm_deployment_successful_fallbacks_total counter$/m);
+  } finally {
+    await gw.stop();
   }
 });
