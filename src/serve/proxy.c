@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "metrics/promfmt.h"
 #include "serve/router.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -39,8 +40,12 @@ typedef struct {
     buf out;
     buf err;
     int64_t t_attempt;
+    int fallbacks;          /* fallback groups tried (x-litellm-attempted-fallbacks) */
+    char call_id[40];       /* x-litellm-call-id: a random UUID */
     metrics_request rec;
 } proxy_req;
+
+#define STREAM_HEADERS "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
 
 static const char *route_name(metrics_route r)
 {
@@ -147,6 +152,71 @@ static void on_client_gone(conn *c, void *arg)
     finish(p);
 }
 
+/* api_base as shown in x-litellm-model-api-base: without user:password@
+ * and without a query string, which could carry credentials. */
+static void redacted_base(const char *base, char *out, size_t n)
+{
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    const char *end = host + strcspn(host, "/?#");
+    const char *at = NULL;
+    for (const char *q = host; q < end; q++)
+        if (*q == '@')
+            at = q;
+    size_t scheme = (size_t)(host - base);
+    const char *rest = at ? at + 1 : host;
+    snprintf(out, n, "%.*s%.*s", (int)scheme, base, (int)strcspn(rest, "?#"), rest);
+}
+
+static void ms_str(char *out, int64_t ns)
+{
+    promfmt_float(out, ns > 0 ? (double)ns / 1e6 : 0.0);
+}
+
+/* LiteLLM's response headers (common_request_processing.py get_custom_headers).
+ * Streams send them before the usage is known, so without a cost; the
+ * duration is then the time to the response head. */
+static void litellm_headers(proxy_req *p, bool final, char *out, size_t n)
+{
+    const gw_deployment *d = &p->t->g->deps[p->dep];
+    int64_t now = gw_now_ns();
+    char base[512], dur[PROMFMT_FLOAT_MAX], ovh[PROMFMT_FLOAT_MAX], cost[PROMFMT_FLOAT_MAX + 40] = "";
+    redacted_base(d->cfg->api_base, base, sizeof base);
+    ms_str(dur, now - p->rec.t_start);
+    ms_str(ovh, p->rec.t_upstream_sent - p->rec.t_start);
+    if (final) {
+        char v[PROMFMT_FLOAT_MAX];
+        promfmt_float(v, (double)p->rec.prompt_tokens * d->cfg->input_cost_per_token +
+                             (double)p->rec.completion_tokens * d->cfg->output_cost_per_token);
+        snprintf(cost, sizeof cost, "x-litellm-response-cost: %s\r\n", v);
+    }
+    snprintf(out, n,
+             "%sx-litellm-call-id: %s\r\nx-litellm-model-id: %s\r\nx-litellm-model-api-base: %s\r\n"
+             "%sx-litellm-response-duration-ms: %s\r\nx-litellm-overhead-duration-ms: %s\r\n"
+             "x-litellm-attempted-retries: %d\r\nx-litellm-attempted-fallbacks: %d\r\nx-litellm-version: %s\r\n",
+             final ? "" : STREAM_HEADERS, p->call_id, d->cfg->model_id, base, cost, dur, ovh,
+             p->attempts > 0 ? p->attempts - 1 : 0, p->fallbacks, TOLLGATE_VERSION);
+}
+
+/* A version 4 UUID from the worker's generator. */
+static void make_call_id(gw_thread *t, char *out, size_t n)
+{
+    unsigned char b[16];
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t x = t->rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        t->rng = x;
+        x *= 0x2545F4914F6CDD1DULL;
+        memcpy(b + i, &x, 8);
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
+             b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
 static void on_drain(conn *c, void *arg)
 {
     (void)c;
@@ -192,8 +262,9 @@ static bool up_data(upstream_req *r, const char *data, size_t len, void *ud)
     if (p->info.stream && p->out.len) {
         if (!p->client_started) {
             p->client_started = true;
-            conn_stream_begin(p->c, 200, "text/event-stream",
-                              "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+            char h[1536];
+            litellm_headers(p, false, h, sizeof h);
+            conn_stream_begin(p->c, 200, "text/event-stream", h);
         }
         conn_stream_write(p->c, p->out.data, p->out.len);
         buf_reset(&p->out);
@@ -293,13 +364,17 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
     if (p->info.stream) {
         if (!p->client_started) {
             p->client_started = true;
-            conn_stream_begin(p->c, 200, "text/event-stream", "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+            char h[1536];
+            litellm_headers(p, false, h, sizeof h);
+            conn_stream_begin(p->c, 200, "text/event-stream", h);
         }
         if (p->out.len)
             conn_stream_write(p->c, p->out.data, p->out.len);
         conn_stream_end(p->c);
     } else if (ok) {
-        conn_respond(p->c, 200, "application/json", NULL, p->out.data, p->out.len);
+        char h[1536];
+        litellm_headers(p, true, h, sizeof h);
+        conn_respond(p->c, 200, "application/json", h, p->out.data, p->out.len);
     } else {
         const tr_stats *st = tr_stream_stats(p->ts);
         char m[400];
@@ -474,6 +549,7 @@ route:;
     buf_init(&p->err);
     p->rec.requested_model = p->grp->name;
     p->rec.route = route;
+    make_call_id(t, p->call_id, sizeof p->call_id);
     p->rec.t_start = t0;
     p->dep = router_pick(t, p->grp, -1);
     conn_set_close_cb(c, on_client_gone, p);

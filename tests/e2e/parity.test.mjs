@@ -187,3 +187,51 @@ model_list:
     await gw.stop();
   }
 });
+
+test("LiteLLM's response headers on whole and streamed answers", async () => {
+  const gw = await gateway('headers', `
+model_list:
+  - model_name: pair
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${DEAD}"}
+    model_info: {id: dead-one}
+  - model_name: pair
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${sim.url}", input_cost_per_token: 0.5, output_cost_per_token: 2}
+    model_info: {id: live-one}
+router_settings:
+  num_retries: 1
+  routing_strategy: least-busy
+`);
+  try {
+    const { data, response } = await gw.client.chat.completions
+      .create({ model: 'pair', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 })
+      .withResponse();
+    const h = response.headers;
+    assert.match(h.get('x-litellm-call-id'), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(h.get('x-litellm-model-id'), 'live-one');
+    assert.equal(h.get('x-litellm-model-api-base'), sim.url);
+    assert.equal(h.get('x-litellm-attempted-retries'), '1'); // the dead one first (least-busy, both idle)
+    assert.equal(h.get('x-litellm-attempted-fallbacks'), '0');
+    assert.equal(Number(h.get('x-litellm-response-cost')), data.usage.prompt_tokens * 0.5 + data.usage.completion_tokens * 2);
+    const dur = Number(h.get('x-litellm-response-duration-ms'));
+    const ovh = Number(h.get('x-litellm-overhead-duration-ms'));
+    assert.ok(dur > 0 && ovh >= 0 && ovh <= dur, `duration ${dur} overhead ${ovh}`);
+    assert.match(h.get('x-litellm-version'), /^\d+\.\d+\.\d+/);
+
+    const { data: stream, response: sr } = await gw.client.chat.completions
+      .create({ model: 'pair', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    const sh = sr.headers;
+    assert.equal(sh.get('content-type'), 'text/event-stream');
+    assert.match(sh.get('x-litellm-call-id'), /^[0-9a-f-]{36}$/);
+    assert.notEqual(sh.get('x-litellm-call-id'), h.get('x-litellm-call-id'));
+    assert.equal(sh.get('x-litellm-model-id'), 'live-one');
+    assert.equal(sh.get('x-litellm-model-api-base'), sim.url);
+    assert.ok(Number(sh.get('x-litellm-response-duration-ms')) > 0);
+    assert.ok(['0', '1'].includes(sh.get('x-litellm-attempted-retries'))); // the dead one may be cooling down
+    assert.equal(sh.get('x-litellm-response-cost'), null); // not known when a stream starts
+    assert.ok(sh.get('x-litellm-version'));
+  } finally {
+    await gw.stop();
+  }
+});
