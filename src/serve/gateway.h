@@ -39,7 +39,11 @@ typedef struct {
     const char *name;     /* model_name */
     int *deps;            /* indices into gateway.deps */
     int ndeps;
-    int fallback;         /* group index to fall back to, -1 = none */
+    /* Fallback groups, in order (indices into gateway.groups): fallbacks,
+     * else the gateway's default_fallbacks; context_window_fallbacks for
+     * context-window errors. Filled by fallback_resolve (fallback.h). */
+    int *fallbacks, nfallbacks;
+    int *cw_fallbacks, ncw_fallbacks;
 } gw_group;
 
 typedef struct gateway {
@@ -53,6 +57,7 @@ typedef struct gateway {
     int allowed_fails;
     long cooldown_ns;
     size_t max_body;
+    int *default_fallbacks, ndefault_fallbacks;
     char *master_key_hash; /* sha256 hex of the master key: the hashed_api_key label */
     struct server *srv;
     atomic_bool stopping;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "metrics/promfmt.h"
+#include "serve/fallback.h"
 #include "serve/router.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -25,7 +26,11 @@ typedef struct {
     conn *c;
     tr_kind kind;
     metrics_route route;
-    const gw_group *grp;
+    const gw_group *grp;    /* the group being tried: the requested one, then fallbacks */
+    const gw_group *orig;   /* the group the client asked for */
+    int fb_next;            /* next entry of the fallback list to try */
+    int fb_status;          /* the failure that started the fallbacks (status, class) */
+    const char *fb_class;
     int dep;                /* current deployment index */
     json_t *root;           /* the parsed body, used up by the first attempt */
     char *body;             /* the client's body, kept for retries */
@@ -276,6 +281,36 @@ static bool up_data(upstream_req *r, const char *data, size_t len, void *ud)
     return false;
 }
 
+/* The requested group's retries are spent: try its next fallback group.
+ * Returns true when an attempt on one was started. */
+static bool next_fallback(proxy_req *p, int status, const char *exc_class)
+{
+    gateway *g = p->t->g;
+    if (p->fallbacks == 0) {
+        p->fb_status = status;
+        p->fb_class = exc_class;
+    } else {
+        metrics_record_fallback(p->t->shard, p->orig->name, p->grp->name, false, p->fb_status, p->fb_class);
+    }
+    int n;
+    const int *list = fallback_list(g, p->orig, p->fb_status, p->fb_class, &n);
+    while (p->fb_next < n && !atomic_load(&g->stopping)) {
+        const gw_group *next = &g->groups[list[p->fb_next++]];
+        metrics_inflight_add(p->t->shard, p->dep, -1);
+        atomic_fetch_sub_explicit(&g->deps[p->dep].in_flight, 1, memory_order_relaxed);
+        p->grp = next;
+        p->attempts = 0; /* each group gets its own retries */
+        p->fallbacks++;
+        p->dep = router_pick(p->t, next, -1);
+        log_debug("falling back from %s to %s after %s", p->orig->name, next->name, exc_class ? exc_class : "?");
+        if (start_attempt(p))
+            return true;
+        /* could not even start: the request was answered or will be below */
+        return false;
+    }
+    return false;
+}
+
 /* The attempt failed before anything reached the client: retry elsewhere
  * or answer with an error. */
 static void attempt_failed(proxy_req *p, int status, const char *exc_class, int client_status, const char *type,
@@ -299,6 +334,8 @@ static void attempt_failed(proxy_req *p, int status, const char *exc_class, int 
         if (start_attempt(p))
             return;
     }
+    if (p->c && next_fallback(p, status ? status : client_status, exc_class))
+        return;
     p->rec.status = client_status;
     account(p);
     if (body) {
@@ -360,6 +397,8 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
      * stay counted in litellm_deployment_failure_responses only. */
     p->rec.exception_class = ok ? NULL : d->exc_stream;
     p->rec.exception_status = ok ? 0 : p->rec.status;
+    if (p->fallbacks)
+        metrics_record_fallback(p->t->shard, p->orig->name, p->grp->name, ok, p->fb_status, p->fb_class);
     account(p);
     if (p->info.stream) {
         if (!p->client_started) {
@@ -544,7 +583,7 @@ route:;
     p->c = c;
     p->kind = kind;
     p->route = route;
-    p->grp = &g->groups[gi];
+    p->grp = p->orig = &g->groups[gi];
     buf_init(&p->out);
     buf_init(&p->err);
     p->rec.requested_model = p->grp->name;

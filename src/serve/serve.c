@@ -23,6 +23,7 @@
 #include "net/server.h"
 #include "serve/admin.h"
 #include "serve/discover.h"
+#include "serve/fallback.h"
 #include "serve/gateway.h"
 #include "serve/litellm_cli.h"
 #include "serve/proxy.h"
@@ -328,6 +329,8 @@ static void gateway_free(gateway *g)
         free((char *)g->deps[i].exc_timeout);
         free((char *)g->deps[i].exc_stream);
     }
+    if (g->groups)
+        fallback_free(g);
     for (int i = 0; i < g->ngroups; i++)
         free(g->groups[i].deps);
     free(g->deps);
@@ -380,7 +383,6 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
             gi = g->ngroups++;
             g->groups[gi].name = cd->model_name;
             g->groups[gi].deps = calloc((size_t)g->ndeps, sizeof(int));
-            g->groups[gi].fallback = -1;
         }
         gw_group *grp = &g->groups[gi];
         grp->deps[grp->ndeps++] = i;
@@ -388,6 +390,12 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
         defs[i] = (metrics_deployment_def){.model_group = cd->model_name, .litellm_model = cd->model,
                                            .model_id = cd->model_id, .api_base = cd->api_base,
                                            .api_provider = cd->provider_name};
+    }
+    if (fallback_resolve(g) < 0) {
+        free(defs);
+        gateway_free(g);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
     }
     if (cfg->master_key)
         g->master_key_hash = sha256_hex(cfg->master_key);

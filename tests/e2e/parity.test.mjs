@@ -235,3 +235,77 @@ router_settings:
     await gw.stop();
   }
 });
+
+test('fallbacks: after the retries, the listed groups in order; counted with LiteLLM labels', async () => {
+  const gw = await gateway('fallbacks', `
+model_list:
+  - model_name: dead
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${DEAD}"}
+  - model_name: dead2
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${DEAD}"}
+  - model_name: dead3
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${DEAD}"}
+  - model_name: llama
+    litellm_params: {model: ollama_chat/${MODEL}, api_base: "${sim.url}"}
+  - model_name: small
+    litellm_params: {model: ollama_chat/gemma3:1b, api_base: "${sim.url}"}
+  - model_name: ctx-small
+    litellm_params: {model: openai/${MODEL}, api_base: "${sim.url}/v1"}
+  - model_name: ctx-big
+    litellm_params: {model: ollama_chat/qwen2.5:0.5b, api_base: "${sim.url}"}
+litellm_settings:
+  num_retries: 1
+  fallbacks: [{"dead": ["dead2", "llama"]}]
+  default_fallbacks: ["small"]
+router_settings:
+  fallbacks: [{"ctx-small": ["llama"]}]
+  context_window_fallbacks: [{"ctx-small": ["ctx-big"]}]
+`);
+  try {
+    await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
+    const N = 4;
+    // fallbacks: dead -> dead2 (fails too) -> llama (answers).
+    for (let i = 0; i < N; i++) {
+      const { data, response } = await gw.client.chat.completions
+        .create({ model: 'dead', messages: [{ role: 'user', content: `fb ${i}` }], max_tokens: 2 })
+        .withResponse();
+      assert.equal(data.usage.completion_tokens, 2);
+      assert.equal(response.headers.get('x-litellm-attempted-fallbacks'), '2');
+    }
+    // default_fallbacks: dead3 has no entry of its own -> small.
+    const s = await gw.client.chat.completions.create({ model: 'dead3', messages: [{ role: 'user', content: 'def' }], max_tokens: 2, stream: true });
+    for await (const _ of s);
+    // context_window_fallbacks: ctx-small's context-window error goes to ctx-big, not to llama.
+    const cw = await gw.client.chat.completions.create({ model: 'ctx-small', messages: [{ role: 'user', content: 'long' }], max_tokens: 2, tollgate_fault: 'context' });
+    assert.equal(cw.usage.completion_tokens, 2);
+    // Any other 400 is the request's fault: no fallback.
+    await assert.rejects(
+      gw.client.chat.completions.create({ model: 'ctx-small', messages: [{ role: 'user', content: 'x' }], max_tokens: 2, tollgate_fault: 'bogus' }),
+      (e) => e.status === 400,
+    );
+    const st = await simStats();
+    const m = await scrape(`${gw.url}/metrics`);
+    assert.equal(st.models[MODEL].requests, N + 2); // llama (N) + ctx-small's context failure and its rejected request
+    assert.equal(st.models['gemma3:1b'].requests, 1);
+    assert.equal(st.models['qwen2.5:0.5b'].requests, 1);
+    const ok = 'litellm_deployment_successful_fallbacks_total', bad = 'litellm_deployment_failed_fallbacks_total';
+    const conn = { exception_class: 'Ollama_chat.APIConnectionError', exception_status: '502' };
+    assert.equal(sum(m, ok, { requested_model: 'dead', fallback_model: 'llama', ...conn }), N);
+    assert.equal(sum(m, bad, { requested_model: 'dead', fallback_model: 'dead2', ...conn }), N);
+    assert.equal(sum(m, ok, { requested_model: 'dead3', fallback_model: 'small', ...conn }), 1);
+    assert.equal(sum(m, ok, { requested_model: 'ctx-small', fallback_model: 'ctx-big', exception_class: 'Openai.ContextWindowExceededError', exception_status: '400' }), 1);
+    assert.equal(sum(m, ok), N + 2);
+    assert.equal(sum(m, bad), N);
+    // Proxy-level: the client's group, one success each; only the bogus request failed.
+    assert.equal(sum(m, 'litellm_proxy_total_requests_metric_total', { requested_model: 'dead', status_code: '200' }), N);
+    assert.equal(sum(m, 'litellm_proxy_failed_requests_metric_total'), 1);
+    assert.equal(sum(m, 'litellm_proxy_failed_requests_metric_total', { requested_model: 'ctx-small', exception_status: '400' }), 1);
+    assert.equal(sum(m, 'litellm_input_tokens_metric_total'), simTotal(st, 'prompt_tokens'));
+    assert.equal(sum(m, 'litellm_output_tokens_metric_total'), simTotal(st, 'completion_tokens'));
+    assert.equal(sum(m, 'litellm_request_total_latency_metric_count'), N + 2);
+    // Every dead attempt: 2 per group (num_retries 1), dead and dead2 per request, dead3 once.
+    assert.equal(sum(m, 'litellm_deployment_failure_responses_total', { exception_class: 'Ollama_chat.APIConnectionError' }), 4 * N + 2);
+  } finally {
+    await gw.stop();
+  }
+});
