@@ -190,6 +190,10 @@ static int routing(ld *l, yaml_node_t *n, const char *path)
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (!strcmp(s, map[i].name)) {
             l->c->routing_strategy = map[i].r;
+            /* Parsed, but there is no usage-based router: say so (issue 15). */
+            if (map[i].r == ROUTING_USAGE_BASED)
+                cfg_warn(l, n, "routing_strategy '%s' is not implemented by tollgate; deployments are picked as "
+                         "simple-shuffle does (weighted by rpm/tpm)", s);
             return 0;
         }
     if (!strcmp(s, "cost-based-routing")) {

@@ -577,7 +577,7 @@ void metrics_record(metrics_shard *s, const metrics_request *q)
     counter_add(s, mkey(F_INPUT_TOK, md, grp, 0, 0, 0), (double)q->prompt_tokens);
     counter_add(s, mkey(F_OUTPUT_TOK, md, grp, 0, 0, 0), (double)q->completion_tokens);
     counter_add(s, mkey(F_TOTAL_TOK, md, grp, 0, 0, 0), (double)(q->prompt_tokens + q->completion_tokens));
-    counter_add(s, mkey(F_SPEND, md, KEY_NONE16, 0, 0, 0), 0.0); /* local models cost 0 */
+    counter_add(s, mkey(F_SPEND, md, KEY_NONE16, 0, 0, 0), q->cost_usd > 0 ? q->cost_usd : 0.0);
     counter_add(s, mkey(F_REQUESTS, md, KEY_NONE16, 0, 0, 0), 1);
     /* No per-key limits exist: LiteLLM then sets sys.maxsize. */
     gauge_set(s, mkey(F_KEY_REMAIN_REQ, KEY_NONE16, grp, 0, 0, 0), METRICS_SYS_MAXSIZE);

@@ -78,6 +78,7 @@ typedef struct {                 /* one client request, recorded once when it en
     /* Ollama's own durations from the final chunk, ns; 0 = not reported */
     int64_t load_ns, prompt_eval_ns, eval_ns, total_ns;
     bool client_disconnected;    /* client went away before the end */
+    double cost_usd;             /* litellm_spend_metric: tokens x the deployment's prices (0 when free) */
     int64_t queue_ns;            /* waited before its handling started (litellm_request_queue_time_seconds); Tollgate
                                     handles a request as soon as it is complete, so 0 */
 } metrics_request;

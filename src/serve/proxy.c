@@ -94,6 +94,11 @@ static void account(proxy_req *p)
     p->accounted = true;
     gw_thread *t = p->t;
     p->rec.t_end = gw_now_ns();
+    if (p->dep >= 0 && !p->rec.exception_class && p->rec.status < 400) {
+        const config_deployment *cd = t->g->deps[p->dep].cfg;
+        p->rec.cost_usd = (double)p->rec.prompt_tokens * cd->input_cost_per_token +
+                          (double)p->rec.completion_tokens * cd->output_cost_per_token;
+    }
     if (p->dep >= 0)
         metrics_inflight_add(t->shard, p->dep, -1);
     if (p->dep >= 0)
@@ -191,8 +196,7 @@ static void litellm_headers(proxy_req *p, bool final, char *out, size_t n)
     ms_str(ovh, p->rec.t_upstream_sent - p->rec.t_start);
     if (final) {
         char v[PROMFMT_FLOAT_MAX];
-        promfmt_float(v, (double)p->rec.prompt_tokens * d->cfg->input_cost_per_token +
-                             (double)p->rec.completion_tokens * d->cfg->output_cost_per_token);
+        promfmt_float(v, p->rec.cost_usd);
         snprintf(cost, sizeof cost, "x-litellm-response-cost: %s\r\n", v);
     }
     snprintf(out, n,

@@ -202,6 +202,7 @@ router_settings:
   routing_strategy: least-busy
 `);
   try {
+    await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
     const { data, response } = await gw.client.chat.completions
       .create({ model: 'pair', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 })
       .withResponse();
@@ -231,6 +232,10 @@ router_settings:
     assert.ok(['0', '1'].includes(sh.get('x-litellm-attempted-retries'))); // the dead one may be cooling down
     assert.equal(sh.get('x-litellm-response-cost'), null); // not known when a stream starts
     assert.ok(sh.get('x-litellm-version'));
+    // The prices act on litellm_spend_metric too: tokens served x price.
+    const st = await simStats();
+    const m = await scrape(`${gw.url}/metrics`);
+    assert.equal(sum(m, 'litellm_spend_metric_total'), simTotal(st, 'prompt_tokens') * 0.5 + simTotal(st, 'completion_tokens') * 2);
   } finally {
     await gw.stop();
   }
