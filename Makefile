@@ -4,21 +4,38 @@
 #   make test       install what is missing, build, run unit + end-to-end tests
 #   make asan       unit tests under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make install    install (PREFIX=/usr/local, DESTDIR=)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all build deps test unit e2e asan fuzz run bench clean format
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all build deps test unit e2e asan fuzz run bench clean format install
 all: build
 
 build:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the binary, man pages,
+# completions, systemd units, configs (docs/install.md).
+install: deps-build
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) --target tollgate tollgate_man -- --no-print-directory >/dev/null
+	@DESTDIR=$(abspath $(DESTDIR)) cmake --install $(BUILD) >/dev/null
+	@echo "make install: installed under $(abspath $(DESTDIR))$(PREFIX)"
+
 deps-%:
 	@scripts/deps.sh $*
 
-run: deps-run build
+# Builds the tollgate target only (no test binaries), quietly: one line, and
+# the compiler's output only when it fails.
+run: deps-run
+	@echo "make run: building $(BUILD)/tollgate"
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@out=$$(cmake --build $(BUILD) -j$(JOBS) --target tollgate -- --no-print-directory 2>&1) || { printf '%s\n' "$$out"; exit 1; }
 	@scripts/run-stack.sh
 
 test: deps-test build unit e2e

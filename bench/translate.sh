@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Per-token cost of the stream translation (src/serve/translate_stream.c):
+# Per-token cost of the stream translation (src/translate/):
 # builds bench/translate_bench.c against the release library and runs it.
 # Usage: make build && bench/translate.sh
 set -euo pipefail

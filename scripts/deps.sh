@@ -3,7 +3,8 @@
 #   scripts/deps.sh build   compilers and libraries
 #   scripts/deps.sh test    + cmocka, clang (fuzz/sanitizers), node, prometheus, nginx, wrk,
 #                           docker-compose (only to validate docker-compose/docker-compose.yaml),
-#                           victoria-metrics and haproxy (the scale-out test)
+#                           victoria-metrics and haproxy (the scale-out test), tmux (tollgate top's
+#                           test), man-db (man -l on the generated man pages)
 #   scripts/deps.sh run     + prometheus
 set -euo pipefail
 what=${1:-build}
@@ -11,7 +12,7 @@ pkgs=(build-essential cmake pkg-config libevent-dev libcurl4-openssl-dev libyaml
 case "$what" in
   build) ;;
   run) pkgs+=(prometheus) ;;
-  test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev prometheus nginx-light wrk procps docker-compose victoria-metrics haproxy) ;;
+  test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev prometheus nginx-light wrk procps docker-compose victoria-metrics haproxy tmux man-db) ;;
   *) echo "usage: $0 build|test|run" >&2; exit 2 ;;
 esac
 # Node.js: the machine's own if present (>= 20), else Debian's.

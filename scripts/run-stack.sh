@@ -7,7 +7,7 @@
 # Ctrl-C stops everything this script started. Environment overrides:
 #   TOLLGATE_GATEWAY_PORT, TOLLGATE_GPU_PORT, TOLLGATE_PROMETHEUS_PORT,
 #   OLLAMA_HOST (default http://127.0.0.1:11434), TOLLGATE_CONFIG (a
-#   litellm_config.yaml), TOLLGATE_RUN_DIR (logs and Prometheus data,
+#   litellm_config.yaml; the simulator then also serves its Ollama models), TOLLGATE_RUN_DIR (logs and Prometheus data,
 #   default ./.run), TOLLGATE_BIN, PROMETHEUS (the prometheus binary).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +54,7 @@ check_free "$prom_port" "Prometheus" TOLLGATE_PROMETHEUS_PORT
 mkdir -p "$run_dir/prometheus-data"
 pids=()
 names=()
+simulated=0
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
   trap - INT TERM EXIT
@@ -88,6 +89,18 @@ start() {
   done
 }
 
+# The config, made usable on the host: host.docker.internal resolves inside
+# the Compose network only, so a copy pointing at this run's Ollama is used.
+config=${TOLLGATE_CONFIG:-}
+if [ -n "$config" ]; then
+  [ -r "$config" ] || die "TOLLGATE_CONFIG=$config: no such file (the host-mode config is deploy/host/litellm_config.yaml)"
+  if grep -Eq '^[^#]*api_base:.*host\.docker\.internal' "$config"; then
+    sed -E "s|https?://host\.docker\.internal(:[0-9]+)?|$ollama|g" "$config" >"$run_dir/litellm_config.yaml"
+    echo "run-stack: $config is the Docker config (api_base host.docker.internal); using a copy with api_base $ollama: $run_dir/litellm_config.yaml"
+    config=$run_dir/litellm_config.yaml
+  fi
+fi
+
 # Ollama, or the simulator in its place.
 if curl -fsS -m 2 "$ollama/" 2>/dev/null | grep -q "Ollama is running"; then
   echo "run-stack: using Ollama at $ollama"
@@ -99,12 +112,17 @@ else
   case ${hostport%:*} in 127.0.0.1 | localhost) ;; *) die "no Ollama answers at $ollama; start it or point OLLAMA_HOST at it" ;; esac
   check_free "$sim_port" "the Ollama simulator" OLLAMA_HOST
   echo "run-stack: no Ollama at $ollama; starting the simulator (tollgate sim) there"
-  start "tollgate sim" "$run_dir/sim.log" "listening on http://" "$bin" sim --port "$sim_port"
+  sim_args=(sim --port "$sim_port")
+  # The simulator also serves the models the config names, so the guide's
+  # requests work against it verbatim.
+  [ -z "$config" ] || sim_args+=(--config "$config")
+  start "tollgate sim" "$run_dir/sim.log" "listening on http://" "$bin" "${sim_args[@]}"
   ollama="http://127.0.0.1:$sim_port"
+  simulated=1
 fi
 
 serve_args=(serve --host 127.0.0.1 --port "$gw_port")
-[ -z "${TOLLGATE_CONFIG:-}" ] || serve_args+=(--config "$TOLLGATE_CONFIG")
+[ -z "$config" ] || serve_args+=(--config "$config")
 OLLAMA_HOST=$ollama start "tollgate serve" "$run_dir/serve.log" "listening on http://" "$bin" "${serve_args[@]}"
 start "tollgate gpu" "$run_dir/gpu.log" "listening on http://" "$bin" gpu --port "$gpu_port"
 
@@ -131,15 +149,43 @@ until curl -fsS -m 2 "http://127.0.0.1:$prom_port/api/v1/targets?state=active" 2
   sleep 0.1
 done
 
-cat <<EOT
+# Every configured backend answers? The gateway's /health probes each
+# deployment (Ollama: reachable and the model pulled); say which do not,
+# instead of "running".
+health=$(curl -sS -m 10 "http://127.0.0.1:$gw_port/health" 2>/dev/null || true)
+down=$(printf '%s' "$health" | grep -o '{"model":"[^"]*","api_base":"[^"]*","model_id":"[^"]*","error":"[^"]*"' |
+  sed -E 's/^\{"model":"([^"]*)","api_base":"([^"]*)","model_id":"[^"]*","error":"([^"]*)"$/  \1 at \2: \3/' || true)
+served=$(curl -sS -m 5 "http://127.0.0.1:$gw_port/v1/models" 2>/dev/null | grep -o '"id":"[^"]*"' | sed 's/"id":"//; s/"$//' | paste -sd, - | sed 's/,/, /g' || true)
+gpu_off=""
+curl -sS -m 5 "http://127.0.0.1:$gpu_port/metrics" 2>/dev/null | grep -q '^tollgate_gpu_nvml_up 0' &&
+  gpu_off="no NVIDIA GPU/driver found: GPU metrics are off (docs/gpu.md, \"No GPU\")"
 
-Tollgate is running (logs in $run_dir):
-  Ollama           $ollama
+if [ -n "$down" ]; then
+  echo
+  echo "Tollgate started, but these configured backends do not answer (requests to them fail with 502/404):"
+  echo "$down"
+  echo "Start Ollama (ollama serve) and pull the model (ollama pull NAME), or fix api_base in ${TOLLGATE_CONFIG:-the config}; logs in $run_dir."
+else
+  echo
+  echo "Tollgate is running (logs in $run_dir):"
+fi
+if [ "$simulated" = 1 ]; then
+  ollama_line="$ollama  SIMULATOR (tollgate sim, deterministic text, no GPU): for a real Ollama, stop this, start 'ollama serve' on ${ollama#*://} and run make run again"
+else
+  ollama_line="$ollama  (Ollama)"
+fi
+cat <<EOT
+  Ollama           $ollama_line
+  Models (API)     ${served:-none}
   Gateway (API)    http://127.0.0.1:$gw_port/v1/chat/completions
   Gateway metrics  http://127.0.0.1:$gw_port/metrics
-  GPU metrics      http://127.0.0.1:$gpu_port/metrics
+  GPU metrics      http://127.0.0.1:$gpu_port/metrics${gpu_off:+
+                   $gpu_off}
   Prometheus       http://127.0.0.1:$prom_port
+  Grafana          not started in host mode; import $root/docker-compose/grafana/dashboards/tollgate-llm.json
+                   and tollgate-gpu.json in your Grafana (Dashboards > New > Import, Prometheus data source)
 
+Live view:              $bin top --gateway http://127.0.0.1:$gw_port --gpu http://127.0.0.1:$gpu_port
 Validate the pipeline:  $bin check --gateway http://127.0.0.1:$gw_port --gpu http://127.0.0.1:$gpu_port --prometheus http://127.0.0.1:$prom_port --ollama $ollama
 Press Ctrl-C to stop.
 EOT

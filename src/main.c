@@ -1,8 +1,10 @@
 /* tollgate: one binary, four subcommands.
  *
  * The request path of the gateway starts in serve_main (src/serve/serve.c):
- * server (src/net) -> router (src/serve/route) -> upstream (src/serve/upstream)
- * -> metrics registry (src/metrics). */
+ * server (src/net/server.c) -> serve.c:on_request -> proxy.c:proxy_handle
+ * -> router.c:router_pick -> translator (src/translate) -> upstream.c
+ * (upstream_h1.c for http://, upstream_curl.c for https://) -> the worker's
+ * metrics shard (src/metrics). docs/architecture.md walks through it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "serve/litellm_cli.h"
 #include "serve/serve.h"
 #include "sim/sim.h"
+#include "top/top.h"
 
 typedef struct {
     const char *name;
@@ -23,7 +26,53 @@ static const command commands[] = {
     {"gpu", gpu_main, "GPU exporter with dcgm-exporter metric names, from NVML (:9400)"},
     {"check", check_main, "validate the whole pipeline end to end, with fixes for what fails"},
     {"sim", sim_main, "Ollama simulator for demos, tests and benchmarks (:11434)"},
+    {"top", top_main, "live terminal view of the gateway's and GPU exporter's metrics, like htop"},
 };
+
+/* Levenshtein distance of two short words (command names), capped at 15
+ * characters, for the "did you mean" suggestion. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 15 || lb > 15)
+        return 99;
+    size_t row[16];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest command within 2 edits (or of which cmd is a prefix), else NULL. */
+static const char *suggest(const char *cmd)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const char *name = commands[i].name;
+        size_t d = edit_distance(cmd, name);
+        if (*cmd && !strncmp(cmd, name, strlen(cmd)) && d > 0)
+            d = 1;
+        if (d < best_d) {
+            best_d = d;
+            best = name;
+        }
+    }
+    return best;
+}
 
 static void usage(FILE *f)
 {
@@ -71,6 +120,11 @@ int main(int argc, char **argv)
      * no subcommand run the gateway. */
     if (litellm_cli_form(cmd))
         return serve_main(argc, argv);
+    const char *near = suggest(cmd);
+    if (near) {
+        fprintf(stderr, "tollgate: unknown command '%s', did you mean '%s'?\n", cmd, near);
+        return 2;
+    }
     fprintf(stderr, "tollgate: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

@@ -48,33 +48,116 @@ static int parse_value(const char *s, size_t i, size_t end, double *out)
     return 0;
 }
 
-size_t expo_sum(const char *text, size_t len, const char *name, double *sum)
+/* Parses the sample line [i, end) into *out; -1 for comments, blank and
+ * malformed lines. */
+static int parse_line(const char *text, size_t i, size_t end, expo_sample *out)
 {
-    size_t nlen = strlen(name), found = 0, pos = 0;
-    *sum = 0;
-    if (nlen == 0)
-        return 0;
+    while (i < end && (text[i] == ' ' || text[i] == '\t'))
+        i++;
+    if (i >= end || text[i] == '#')
+        return -1;
+    size_t n0 = i;
+    while (i < end && text[i] != '{' && text[i] != ' ' && text[i] != '\t')
+        i++;
+    if (i == n0 || i >= end)
+        return -1;
+    out->name = text + n0;
+    out->name_len = i - n0;
+    out->labels = "";
+    out->labels_len = 0;
+    if (text[i] == '{') {
+        size_t l0 = i + 1;
+        i = skip_labels(text, i, end);
+        if (i >= end || text[i - 1] != '}')
+            return -1;
+        out->labels = text + l0;
+        out->labels_len = i - 1 - l0;
+    }
+    return parse_value(text, i, end, &out->value);
+}
+
+size_t expo_each(const char *text, size_t len, expo_sample_fn fn, void *ud)
+{
+    size_t pos = 0, n = 0;
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - text) : len;
-        size_t i = pos;
+        expo_sample s;
+        if (parse_line(text, pos, end, &s) == 0) {
+            fn(&s, ud);
+            n++;
+        }
         pos = end + 1;
-        while (i < end && (text[i] == ' ' || text[i] == '\t'))
-            i++;
-        if (i >= end || text[i] == '#' || end - i <= nlen || memcmp(text + i, name, nlen) != 0)
-            continue;
-        i += nlen;
-        /* The name must end here: "foo" must not match "foo_total". */
-        if (text[i] == '{')
-            i = skip_labels(text, i, end);
-        else if (text[i] != ' ' && text[i] != '\t')
-            continue;
-        double v;
-        if (i >= end || parse_value(text, i, end, &v) != 0)
-            continue;
-        found++;
-        if (!isnan(v))
-            *sum += v;
     }
-    return found;
+    return n;
+}
+
+int expo_is(const expo_sample *s, const char *name)
+{
+    size_t n = strlen(name);
+    return s->name_len == n && memcmp(s->name, name, n) == 0;
+}
+
+int expo_label(const expo_sample *s, const char *key, char *out, size_t outlen)
+{
+    size_t klen = strlen(key), i = 0;
+    const char *l = s->labels;
+    size_t n = s->labels_len;
+    while (i < n) {
+        while (i < n && (l[i] == ',' || l[i] == ' '))
+            i++;
+        size_t k0 = i;
+        while (i < n && l[i] != '=')
+            i++;
+        size_t k1 = i;
+        while (k1 > k0 && l[k1 - 1] == ' ')
+            k1--;
+        if (i + 1 >= n || l[i + 1] != '"')
+            return -1;
+        i += 2;
+        int match = k1 - k0 == klen && memcmp(l + k0, key, klen) == 0;
+        size_t o = 0;
+        for (; i < n && l[i] != '"'; i++) {
+            char c = l[i];
+            if (c == '\\' && i + 1 < n) {
+                c = l[++i];
+                if (c == 'n')
+                    c = '\n';
+            }
+            if (match && o + 1 < outlen)
+                out[o++] = c;
+        }
+        i++; /* closing quote */
+        if (match) {
+            if (outlen)
+                out[o] = '\0';
+            return 0;
+        }
+    }
+    return -1;
+}
+
+typedef struct {
+    const char *name;
+    size_t found;
+    double sum;
+} sum_ctx;
+
+static void sum_one(const expo_sample *s, void *ud)
+{
+    sum_ctx *c = ud;
+    if (!expo_is(s, c->name))
+        return;
+    c->found++;
+    if (!isnan(s->value))
+        c->sum += s->value;
+}
+
+size_t expo_sum(const char *text, size_t len, const char *name, double *sum)
+{
+    sum_ctx c = {name, 0, 0};
+    if (*name)
+        expo_each(text, len, sum_one, &c);
+    *sum = c.sum;
+    return c.found;
 }

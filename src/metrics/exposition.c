@@ -9,9 +9,14 @@
 #include "metrics/metrics.h"
 #include "metrics/metrics_internal.h"
 
-static const char *const route_names[NROUTES] = {
-    "/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions",
-    "/embeddings",       "/v1/embeddings",       "other"};
+#define ROUTE_NAME(e, s) s,
+static const char *const route_names[NROUTES] = {METRICS_ROUTES(ROUTE_NAME)};
+#undef ROUTE_NAME
+
+const char *metrics_route_name(metrics_route r)
+{
+    return route_names[(unsigned)r < NROUTES ? (unsigned)r : MR_OTHER];
+}
 
 typedef struct {
     uint64_t key;
@@ -98,7 +103,7 @@ static const char *label_value(const metrics_registry *r, enum lk k, uint64_t ke
     case LK_FALLBACK_MODEL:
         return KEY_DEP(key) <= r->ngroups ? r->group_esc[KEY_DEP(key)] : "None";
     case LK_ROUTE:
-        return route_names[KEY_ROUTE(key) < NROUTES ? KEY_ROUTE(key) : MR_OTHER];
+        return metrics_route_name((metrics_route)KEY_ROUTE(key));
     case LK_STATUS_CODE:
     case LK_EXC_STATUS:
         return KEY_ST(key) < r->nstatus ? r->status_str[KEY_ST(key)] : "None";

@@ -57,7 +57,23 @@ typedef struct {
 } metrics_config;
 
 /* Routes are label values: only these fixed strings, never client input. */
-typedef enum { MR_CHAT, MR_CHAT_V1, MR_COMPLETIONS, MR_COMPLETIONS_V1, MR_EMBEDDINGS, MR_EMBEDDINGS_V1, MR_OTHER } metrics_route;
+/* The routes of the gateway as the "route" label writes them, one
+ * X(ENUM, "path") per route (an X-macro: the enum and the names come from
+ * this one list; serve.c matches request paths against the same names). */
+#define METRICS_ROUTES(X)                                                                                              \
+    X(MR_CHAT, "/chat/completions")                                                                                    \
+    X(MR_CHAT_V1, "/v1/chat/completions")                                                                              \
+    X(MR_COMPLETIONS, "/completions")                                                                                  \
+    X(MR_COMPLETIONS_V1, "/v1/completions")                                                                            \
+    X(MR_EMBEDDINGS, "/embeddings")                                                                                    \
+    X(MR_EMBEDDINGS_V1, "/v1/embeddings")                                                                              \
+    X(MR_OTHER, "other")
+#define METRICS_ROUTE_ENUM_(e, s) e,
+typedef enum { METRICS_ROUTES(METRICS_ROUTE_ENUM_) MR_COUNT } metrics_route;
+#undef METRICS_ROUTE_ENUM_
+
+/* The route's label value ("other" for anything out of range). */
+const char *metrics_route_name(metrics_route r);
 /* -> "/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions", "/embeddings", "/v1/embeddings", "other" */
 
 typedef struct {                 /* one client request, recorded once when it ends */

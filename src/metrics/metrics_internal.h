@@ -122,7 +122,7 @@ static inline uint64_t mkey(enum fam f, unsigned dep, unsigned grp, unsigned rou
 #define KEY_ST(k) ((unsigned)(((k) >> 14) & 0xFF))
 #define KEY_CLS(k) ((unsigned)(((k) >> 6) & 0xFF))
 
-#define NROUTES 7
+#define NROUTES MR_COUNT
 #define CLS_NONE 0
 #define CLS_OTHER (METRICS_MAX_EXCEPTION_CLASSES + 1)
 #define NCLS (METRICS_MAX_EXCEPTION_CLASSES + 2)

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "metrics/process.h"
+#include "serve/proxy.h"
 #include "util/buf.h"
 
 /* LiteLLM reports DEFAULT_MODEL_CREATED_AT_TIME for every model. */
@@ -33,13 +34,11 @@ void admin_models(gw_thread *t, conn *c, const char *id, size_t id_len)
                 return;
             }
         }
-        buf_puts(&b, "{\"error\":{\"message\":");
-        char msg[200];
-        int n = snprintf(msg, sizeof msg, "The model '%.*s' does not exist", (int)(id_len > 100 ? 100 : id_len), id);
-        buf_json_str(&b, msg, (size_t)n);
-        buf_puts(&b, ",\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}");
-        conn_respond(c, 404, "application/json", NULL, b.data, b.len);
         buf_free(&b);
+        tr_error e = {.status = 404, .type = "invalid_request_error", .param = "model", .code = "model_not_found"};
+        snprintf(e.message, sizeof e.message, "The model '%.*s' does not exist", (int)(id_len > 100 ? 100 : id_len),
+                 id);
+        proxy_respond_error(c, &e);
         return;
     }
     buf_puts(&b, "{\"data\":[");

@@ -13,7 +13,7 @@
 
 #include "config/config.h"
 #include "metrics/metrics.h"
-#include "serve/translate.h"
+#include "translate/translate.h"
 #include "serve/upstream.h"
 
 struct server;

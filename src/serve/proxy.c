@@ -52,19 +52,12 @@ typedef struct {
 
 #define STREAM_HEADERS "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
 
-static const char *route_name(metrics_route r)
-{
-    static const char *names[] = {"/chat/completions", "/v1/chat/completions", "/completions",
-                                  "/v1/completions",   "/embeddings",          "/v1/embeddings", "other"};
-    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "other";
-}
-
 static void access_log(const proxy_req *p)
 {
     const metrics_request *r = &p->rec;
     double ttft = r->t_first_token ? (double)(r->t_first_token - r->t_start) / 1e6 : -1;
     double dur = (double)(r->t_end - r->t_start) / 1e6;
-    log_info("POST %s model=%s status=%d tokens=%llu/%llu%s ttft_ms=%.1f ms=%.1f%s", route_name(p->route),
+    log_info("POST %s model=%s status=%d tokens=%llu/%llu%s ttft_ms=%.1f ms=%.1f%s", metrics_route_name(p->route),
              r->requested_model ? r->requested_model : "other", r->status, (unsigned long long)r->prompt_tokens,
              (unsigned long long)r->completion_tokens, r->tokens_exact ? "" : "~", ttft, dur,
              r->client_disconnected ? " client_gone" : "");
@@ -100,9 +93,7 @@ static void account(proxy_req *p)
                           (double)p->rec.completion_tokens * cd->output_cost_per_token;
     }
     if (p->dep >= 0)
-        metrics_inflight_add(t->shard, p->dep, -1);
-    if (p->dep >= 0)
-        atomic_fetch_sub_explicit(&t->g->deps[p->dep].in_flight, 1, memory_order_relaxed);
+        router_release(t, p->dep);
     metrics_record(t->shard, &p->rec);
     access_log(p);
 }
@@ -134,17 +125,21 @@ static void fill_usage(proxy_req *p)
     }
 }
 
-static void send_error(proxy_req *p, int status, const char *type, const char *code, const char *msg)
+void proxy_respond_error(conn *c, const tr_error *e)
+{
+    buf b;
+    buf_init(&b);
+    tr_error_body(e, &b);
+    conn_respond(c, e->status, "application/json", NULL, b.data, b.len);
+    buf_free(&b);
+}
+
+static void send_error(proxy_req *p, int status, const char *type, const char *msg)
 {
     tr_error e = {.status = status};
     snprintf(e.message, sizeof e.message, "%s", msg);
     snprintf(e.type, sizeof e.type, "%s", type);
-    snprintf(e.code, sizeof e.code, "%s", code ? code : "");
-    buf b;
-    buf_init(&b);
-    tr_error_body(&e, &b);
-    conn_respond(p->c, status, "application/json", NULL, b.data, b.len);
-    buf_free(&b);
+    proxy_respond_error(p->c, &e);
 }
 
 static void on_client_gone(conn *c, void *arg)
@@ -261,13 +256,9 @@ static bool up_data(upstream_req *r, const char *data, size_t len, void *ud)
     }
     if (!p->ts)
         return false;
-    tr_stream_feed(p->ts, data, len, &p->out);
-    tr_stats *st = tr_stream_stats(p->ts);
-    if (st->first_token) {
-        st->first_token = false;
-        if (!p->rec.t_first_token)
-            p->rec.t_first_token = gw_now_ns();
-    }
+    int ev = tr_stream_feed(p->ts, data, len, &p->out);
+    if (ev > 0 && (ev & TR_EV_FIRST_TOKEN) && !p->rec.t_first_token)
+        p->rec.t_first_token = gw_now_ns();
     if (p->info.stream && p->out.len) {
         if (!p->client_started) {
             p->client_started = true;
@@ -300,8 +291,7 @@ static bool next_fallback(proxy_req *p, int status, const char *exc_class)
     const int *list = fallback_list(g, p->orig, p->fb_status, p->fb_class, &n);
     while (p->fb_next < n && !atomic_load(&g->stopping)) {
         const gw_group *next = &g->groups[list[p->fb_next++]];
-        metrics_inflight_add(p->t->shard, p->dep, -1);
-        atomic_fetch_sub_explicit(&g->deps[p->dep].in_flight, 1, memory_order_relaxed);
+        router_release(p->t, p->dep);
         p->grp = next;
         p->attempts = 0; /* each group gets its own retries */
         p->fallbacks++;
@@ -331,8 +321,7 @@ static void attempt_failed(proxy_req *p, int status, const char *exc_class, int 
     p->rec.exception_status = status ? status : client_status;
     if (router_retryable(status) && p->attempts <= g->num_retries && !atomic_load(&g->stopping)) {
         int prev = p->dep;
-        metrics_inflight_add(p->t->shard, prev, -1);
-        atomic_fetch_sub_explicit(&g->deps[prev].in_flight, 1, memory_order_relaxed);
+        router_release(p->t, prev);
         p->dep = router_pick(p->t, p->grp, prev);
         log_debug("retrying %s on deployment %s after %s", p->grp->name, g->deps[p->dep].cfg->model_id, exc_class);
         if (start_attempt(p))
@@ -345,7 +334,7 @@ static void attempt_failed(proxy_req *p, int status, const char *exc_class, int 
     if (body) {
         conn_respond(p->c, client_status, "application/json", NULL, body, body_len);
     } else {
-        send_error(p, client_status, type, NULL, msg);
+        send_error(p, client_status, type, msg);
     }
     finish(p);
 }
@@ -423,7 +412,7 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
         char m[400];
         snprintf(m, sizeof m, "upstream %s failed mid-response: %s", d->cfg->api_base,
                  st->error[0] ? st->error : (msg && *msg ? msg : "response ended early"));
-        send_error(p, 502, "api_error", NULL, m);
+        send_error(p, 502, "api_error", m);
     }
     finish(p);
 }
@@ -436,8 +425,7 @@ static bool start_attempt(proxy_req *p)
     gw_deployment *d = &g->deps[p->dep];
     const config_deployment *cd = d->cfg;
     p->attempts++;
-    metrics_inflight_add(p->t->shard, p->dep, 1);
-    atomic_fetch_add_explicit(&d->in_flight, 1, memory_order_relaxed);
+    router_acquire(p->t, p->dep);
     p->rec.deployment = p->dep;
 
     buf ub;
@@ -452,14 +440,11 @@ static bool start_attempt(proxy_req *p)
     if (brc != 0) {
         buf_free(&ub);
         p->rec.status = e.status ? e.status : 400;
-        p->rec.exception_class = "BadRequestError";
+        p->rec.exception_class = tr_exc_name(TR_EXC_BAD_REQUEST);
         p->rec.exception_status = p->rec.status;
         account(p);
-        buf b;
-        buf_init(&b);
-        tr_error_body(&e, &b);
-        conn_respond(p->c, p->rec.status, "application/json", NULL, b.data, b.len);
-        buf_free(&b);
+        e.status = p->rec.status;
+        proxy_respond_error(p->c, &e);
         finish(p);
         return true;
     }
@@ -501,12 +486,8 @@ void proxy_reject(gw_thread *t, conn *c, metrics_route route, const char *reques
     metrics_request rec = {.deployment = -1, .requested_model = requested_model, .route = route, .status = status,
                            .exception_class = exc_class, .exception_status = status, .t_start = now, .t_end = now};
     metrics_record(t->shard, &rec); /* before the answer, like account() */
-    buf b;
-    buf_init(&b);
-    tr_error_body(&e, &b);
-    conn_respond(c, status, "application/json", NULL, b.data, b.len);
-    buf_free(&b);
-    log_info("POST %s model=%s status=%d %s", route_name(route), requested_model ? requested_model : "other", status,
+    proxy_respond_error(c, &e);
+    log_info("POST %s model=%s status=%d %s", metrics_route_name(route), requested_model ? requested_model : "other", status,
              exc_class);
 }
 
@@ -545,7 +526,7 @@ void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, cons
     root = json_loadb(body, len, 0, &jerr);
     if (!root || !json_is_object(root)) {
         json_decref(root);
-        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "invalid_json", "BadRequestError",
+        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "invalid_json", tr_exc_name(TR_EXC_BAD_REQUEST),
                      "request body is not a JSON object: %s (line %d, column %d)", root ? "not an object" : jerr.text,
                      jerr.line, jerr.column);
         return;
@@ -553,7 +534,7 @@ void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, cons
     model = json_string_value(json_object_get(root, "model"));
     if (!model) {
         json_decref(root);
-        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "missing_model", "BadRequestError",
+        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "missing_model", tr_exc_name(TR_EXC_BAD_REQUEST),
                      "'model' is required: a string naming one of the configured models");
         return;
     }
@@ -566,7 +547,7 @@ route:;
         char shown[128];
         snprintf(shown, sizeof shown, "%.100s", model);
         json_decref(root);
-        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "model_not_found", "BadRequestError",
+        proxy_reject(t, c, route, NULL, 400, "invalid_request_error", "model_not_found", tr_exc_name(TR_EXC_BAD_REQUEST),
                      "Invalid model name passed in model=%s. Call `/v1/models` to view available models. Valid models: %s",
                      shown, names[0] ? names : "(none configured)");
         return;
@@ -575,7 +556,7 @@ route:;
     if (!p || !(p->body = malloc(len + 1))) {
         free(p);
         json_decref(root);
-        proxy_reject(t, c, route, g->groups[gi].name, 500, "api_error", NULL, "InternalServerError", "out of memory");
+        proxy_reject(t, c, route, g->groups[gi].name, 500, "api_error", NULL, tr_exc_name(TR_EXC_INTERNAL), "out of memory");
         return;
     }
     metrics_in_flight_add(g->metrics, 1); /* until req_free */
@@ -598,10 +579,10 @@ route:;
     conn_set_close_cb(c, on_client_gone, p);
     if (!start_attempt(p)) {
         p->rec.status = 500;
-        p->rec.exception_class = "InternalServerError";
+        p->rec.exception_class = tr_exc_name(TR_EXC_INTERNAL);
         p->rec.exception_status = 500;
         account(p);
-        send_error(p, 500, "api_error", NULL, "could not start the upstream request");
+        send_error(p, 500, "api_error", "could not start the upstream request");
         finish(p);
     }
 }

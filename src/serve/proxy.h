@@ -10,6 +10,11 @@
 /* Handles POST chat/completions, completions and embeddings. */
 void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, const char *body, size_t len);
 
+/* Sends e as the response: {"error":{"message","type","param","code"}}
+ * with status e->status (tr_error_body's shape; empty parts are null).
+ * Every error answer of the gateway goes through here. */
+void proxy_respond_error(conn *c, const tr_error *e);
+
 /* Answers with an OpenAI-shaped error and records it as a failed request
  * (requested_model is a configured name or NULL for "other"). */
 void proxy_reject(gw_thread *t, conn *c, metrics_route route, const char *requested_model, int status,

@@ -91,6 +91,18 @@ int router_pick(gw_thread *t, const gw_group *grp, int avoid)
     }
 }
 
+void router_acquire(gw_thread *t, int dep)
+{
+    metrics_inflight_add(t->shard, dep, 1);
+    atomic_fetch_add_explicit(&t->g->deps[dep].in_flight, 1, memory_order_relaxed);
+}
+
+void router_release(gw_thread *t, int dep)
+{
+    metrics_inflight_add(t->shard, dep, -1);
+    atomic_fetch_sub_explicit(&t->g->deps[dep].in_flight, 1, memory_order_relaxed);
+}
+
 bool router_retryable(int status) { return status == 0 || status == 408 || status == 429 || status >= 500; }
 
 bool router_report(gateway *g, gw_deployment *d, bool ok, int status, int64_t latency_ns)

@@ -13,6 +13,12 @@
  * just failed, -1 for none) when the group has another. */
 int router_pick(gw_thread *t, const gw_group *grp, int avoid);
 
+/* An attempt on deployment dep starts / ends: the router's in-flight count
+ * (least-busy routing) and the metrics in-flight gauge move together. Every
+ * router_acquire is paired with one router_release on the same thread. */
+void router_acquire(gw_thread *t, int dep);
+void router_release(gw_thread *t, int dep);
+
 /* Feeds the outcome of one upstream attempt back into routing state.
  * Returns true when this failure put the deployment into cooldown. */
 bool router_report(gateway *g, gw_deployment *d, bool ok, int status, int64_t latency_ns);

@@ -2,8 +2,10 @@
  *
  * Request path: net/server.c parses HTTP and calls on_request() below; it
  * authenticates and hands inference routes to proxy_handle() (proxy.c),
- * which picks a deployment (router.c), calls it (upstream.c), translates
- * the answer (translate.c) and records metrics (metrics/). */
+ * which picks a deployment (router.c), builds the upstream body and
+ * translates the answer (src/translate/), calls the deployment (upstream.c:
+ * upstream_h1.c for http://, upstream_curl.c for https://) and records
+ * metrics (src/metrics/). */
 #include "serve/serve.h"
 
 #include <getopt.h>
@@ -176,26 +178,29 @@ static bool authorized(const gateway *g, const http_request *req)
     return v && key_equal(v, vl, g->cfg->master_key);
 }
 
+/* LiteLLM's proxy-level errors: param is the string "None", code the
+ * status as a string. */
 static void respond_error(conn *c, int status, const char *type, const char *msg)
 {
-    char body[512];
-    int n = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":\"None\",\"code\":\"%d\"}}",
-                     msg, type, status);
-    conn_respond(c, status, "application/json", NULL, body, (size_t)n);
+    tr_error e = {.status = status};
+    snprintf(e.message, sizeof e.message, "%s", msg);
+    snprintf(e.type, sizeof e.type, "%s", type);
+    snprintf(e.param, sizeof e.param, "None");
+    snprintf(e.code, sizeof e.code, "%d", status);
+    proxy_respond_error(c, &e);
 }
 
 /* --- routing of paths --- */
 
+/* The inference routes; the path is the route's name (metrics_route_name). */
 typedef struct {
-    const char *path;
     tr_kind kind;
     metrics_route route;
 } infer_route;
 
 static const infer_route infer_routes[] = {
-    {"/v1/chat/completions", TR_CHAT, MR_CHAT_V1},     {"/chat/completions", TR_CHAT, MR_CHAT},
-    {"/v1/completions", TR_COMPLETION, MR_COMPLETIONS_V1}, {"/completions", TR_COMPLETION, MR_COMPLETIONS},
-    {"/v1/embeddings", TR_EMBEDDING, MR_EMBEDDINGS_V1}, {"/embeddings", TR_EMBEDDING, MR_EMBEDDINGS},
+    {TR_CHAT, MR_CHAT_V1},           {TR_CHAT, MR_CHAT},           {TR_COMPLETION, MR_COMPLETIONS_V1},
+    {TR_COMPLETION, MR_COMPLETIONS}, {TR_EMBEDDING, MR_EMBEDDINGS_V1}, {TR_EMBEDDING, MR_EMBEDDINGS},
 };
 
 static bool path_prefix(const http_request *req, const char *prefix, const char **rest, size_t *rest_len)
@@ -216,14 +221,14 @@ static void dispatch(conn *c, const http_request *req, const char *body, size_t 
     bool post = http_method_is(req, "POST");
 
     for (size_t i = 0; i < sizeof infer_routes / sizeof infer_routes[0]; i++) {
-        if (!http_path_is(req, infer_routes[i].path))
+        if (!http_path_is(req, metrics_route_name(infer_routes[i].route)))
             continue;
         if (!post) {
             respond_error(c, 405, "invalid_request_error", "Method Not Allowed: use POST");
             return;
         }
         if (!authorized(g, req)) {
-            proxy_reject(t, c, infer_routes[i].route, NULL, 401, "auth_error", "401", "AuthenticationError",
+            proxy_reject(t, c, infer_routes[i].route, NULL, 401, "auth_error", "401", tr_exc_name(TR_EXC_AUTH),
                          "Authentication Error, No api key passed in or key invalid. Send Authorization: Bearer <key>.");
             return;
         }
@@ -369,9 +374,9 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
         d->cfg = cd;
         d->index = i;
         d->src = (cd->provider == PROVIDER_OLLAMA || cd->provider == PROVIDER_OLLAMA_CHAT) ? TR_SRC_OLLAMA : TR_SRC_OPENAI;
-        d->exc_connect = exc_name(cd->provider_name, "APIConnectionError");
-        d->exc_timeout = exc_name(cd->provider_name, "Timeout");
-        d->exc_stream = exc_name(cd->provider_name, "APIError");
+        d->exc_connect = exc_name(cd->provider_name, tr_exc_name(TR_EXC_CONNECTION));
+        d->exc_timeout = exc_name(cd->provider_name, tr_exc_name(TR_EXC_TIMEOUT));
+        d->exc_stream = exc_name(cd->provider_name, tr_exc_name(TR_EXC_API));
         double timeout = cd->timeout > 0 ? cd->timeout : cfg->router_timeout > 0 ? cfg->router_timeout : cfg->request_timeout;
         d->timeout_ms = secs_to_ms(timeout);
         d->stream_timeout_ms = secs_to_ms(cd->stream_timeout > 0 ? cd->stream_timeout : timeout);

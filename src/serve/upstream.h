@@ -1,6 +1,8 @@
-/* Upstream HTTP client: libcurl's multi interface driven by the worker's
- * libevent loop, so thousands of upstream requests share one thread and
- * libcurl's connection cache gives pooled keep-alive connections.
+/* Upstream HTTP client, driven by the worker's libevent loop so thousands
+ * of upstream requests share one thread. Plain http:// goes through the
+ * native HTTP/1.1 client (upstream_h1.c, a per-host keep-alive pool);
+ * https:// goes through libcurl's multi interface (upstream_curl.c, with
+ * libcurl's connection cache). upstream.c is the facade that picks one.
  *
  * One upstream_pool per worker thread. Callbacks run on that thread.
  * After on_done, or after upstream_cancel(), the request is gone. */
@@ -45,8 +47,6 @@ typedef struct {
 upstream_pool *upstream_pool_new(struct event_base *base);
 /* Cancels whatever is still running (no callbacks). */
 void upstream_pool_free(upstream_pool *p);
-/* Number of requests in flight in this pool. */
-int upstream_pool_active(const upstream_pool *p);
 
 /* Starts a request; returns NULL if it could not be set up. */
 upstream_req *upstream_start(upstream_pool *p, const upstream_opts *o, const upstream_callbacks *cb, void *ud);

@@ -1,4 +1,6 @@
-/* libcurl multi + libevent glue for https:// upstreams. See upstream_int.h. */
+/* The libcurl transport for https:// upstreams: libcurl's multi interface
+ * driven by the worker's libevent loop, with libcurl's connection cache for
+ * keep-alive. See upstream_int.h. */
 #include "serve/upstream_int.h"
 
 #include <stdlib.h>
@@ -189,7 +191,7 @@ static void check_done(curl_pool *p)
     }
 }
 
-curl_pool *curl_pool_new(struct event_base *base)
+curl_pool *upstream_curl_pool_new(struct event_base *base)
 {
     curl_pool *p = calloc(1, sizeof *p);
     if (!p)
@@ -198,7 +200,7 @@ curl_pool *curl_pool_new(struct event_base *base)
     p->multi = curl_multi_init();
     p->timer = evtimer_new(base, on_timer, p);
     if (!p->multi || !p->timer) {
-        curl_pool_free(p);
+        upstream_curl_pool_free(p);
         return NULL;
     }
     curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
@@ -210,7 +212,7 @@ curl_pool *curl_pool_new(struct event_base *base)
     return p;
 }
 
-void curl_pool_free(curl_pool *p)
+void upstream_curl_pool_free(curl_pool *p)
 {
     if (!p)
         return;
@@ -223,14 +225,12 @@ void curl_pool_free(curl_pool *p)
     free(p);
 }
 
-int curl_pool_active(const curl_pool *p) { return p->active; }
-
-upstream_req *curl_start(curl_pool *p, const upstream_opts *o, const upstream_callbacks *cb, void *ud)
+upstream_req *upstream_curl_start(curl_pool *p, const upstream_opts *o, const upstream_callbacks *cb, void *ud)
 {
     upstream_req *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->hdr.transport = 1;
+    r->hdr.tp = &upstream_curl_transport;
     r->p = p;
     r->cb = *cb;
     r->ud = ud;
@@ -293,7 +293,7 @@ fail:
     return NULL;
 }
 
-void curl_cancel(upstream_req *r)
+static void upstream_curl_cancel(upstream_req *r)
 {
     if (r->cancelled)
         return;
@@ -305,10 +305,12 @@ void curl_cancel(upstream_req *r)
     req_free(r);
 }
 
-void curl_pause(upstream_req *r, bool paused)
+static void upstream_curl_pause(upstream_req *r, bool paused)
 {
     if (r->cancelled || r->paused == paused)
         return;
     r->paused = paused;
     curl_easy_pause(r->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
 }
+
+const upstream_transport upstream_curl_transport = {upstream_curl_cancel, upstream_curl_pause};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "sim/internal.h"
 #include "util/log.h"
 
@@ -23,6 +24,8 @@ static void usage(FILE *f)
             "  --threads N            worker threads (default: one per core)\n"
             "  --models a,b,c         installed models (default llama3.2:3b,gemma3:1b,qwen2.5:0.5b,\n"
             "                         nomic-embed-text); names with embed/minilm/bge are embedding models\n"
+            "  --config FILE          also serve the Ollama models a litellm_config.yaml names (ollama/NAME,\n"
+            "                         ollama_chat/NAME), so the gateway with that config finds them\n"
             "  --ttft-ms MS           time to first token after a slot is free (default 80)\n"
             "  --token-ms MS          time per further token (default 20)\n"
             "  --load-ms MS           model load time, paid by the first request after idle (default 300)\n"
@@ -114,6 +117,26 @@ static int split_models(char *list, const char **names, int max)
     return n;
 }
 
+/* Appends the upstream names of the config's ollama/ollama_chat deployments
+ * to names (pointers into *cfgp, which the caller frees). */
+static int config_models(const char *path, config **cfgp, const char **names, int n, int max)
+{
+    char err[512];
+    config *c = config_load_file(path, NULL, NULL, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "tollgate sim: --config: %s\n", err);
+        return -1;
+    }
+    for (size_t i = 0; i < c->ndeployments && n < max; i++) {
+        const config_deployment *d = &c->deployments[i];
+        if ((d->provider == PROVIDER_OLLAMA || d->provider == PROVIDER_OLLAMA_CHAT) && d->upstream_model &&
+            *d->upstream_model)
+            names[n++] = d->upstream_model;
+    }
+    *cfgp = c;
+    return n;
+}
+
 int sim_main(int argc, char **argv)
 {
     sim_ctx ctx = {0};
@@ -128,6 +151,8 @@ int sim_main(int argc, char **argv)
     cfg->max_queue = 512;
     cfg->max_tokens_default = 24;
     char *models_arg = NULL;
+    const char *config_path = NULL;
+    config *model_cfg = NULL;
     const char *names[64];
     int nnames = 0, rc = 1;
     server *s = NULL;
@@ -160,6 +185,8 @@ int sim_main(int argc, char **argv)
         } else if (!strcmp(a, "--models") && v) {
             free(models_arg);
             models_arg = strdup(v);
+        } else if (!strcmp(a, "--config") && v) {
+            config_path = v;
         } else if (!strcmp(a, "--ttft-ms")) {
             bad = parse_ms(a, v, &cfg->ttft_ns);
         } else if (!strcmp(a, "--token-ms")) {
@@ -191,6 +218,10 @@ int sim_main(int argc, char **argv)
     } else {
         nnames = (int)(sizeof default_models / sizeof default_models[0]);
         memcpy(names, default_models, sizeof default_models);
+    }
+    if (config_path && (nnames = config_models(config_path, &model_cfg, names, nnames, 64)) < 0) {
+        free(models_arg);
+        return 2;
     }
     sim_sched_cfg scfg = {cfg->num_parallel, cfg->max_queue, cfg->keep_alive_ns, cfg->load_ns};
     ctx.sched = sim_sched_new(&scfg, names, nnames);
@@ -236,5 +267,6 @@ out:
     sim_stats_free(ctx.stats);
     sim_sched_free(ctx.sched);
     free(models_arg);
+    config_free(model_cfg);
     return rc;
 }

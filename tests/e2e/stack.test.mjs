@@ -65,10 +65,11 @@ test('docker-compose.yaml has the guide\'s services, names, ports and profiles',
   for (const n of Object.keys(s)) {
     s[n].volumes = (s[n].volumes || []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v));
   }
-  assert.deepEqual(Object.keys(s).sort(), ['dcgm-exporter', 'grafana', 'litellm', 'prometheus', 'victoriametrics']);
+  assert.deepEqual(Object.keys(s).sort(), ['dcgm-exporter', 'grafana', 'jaeger', 'litellm', 'prometheus', 'victoriametrics']);
   const inProfile = (p) => Object.keys(s).filter((n) => s[n].profiles?.includes(p)).sort();
   assert.deepEqual(inProfile('ollama'), ['dcgm-exporter', 'litellm']);
   assert.deepEqual(inProfile('full'), ['grafana', 'prometheus', 'victoriametrics']);
+  assert.deepEqual(inProfile('otel'), ['jaeger']); // docs/otel.md
   assert.equal(s.litellm.container_name, 'litellm-proxy');
   assert.deepEqual(s.litellm.command, ['serve', '--config', '/app/config.yaml', '--port', '4000']);
   assert.ok(s.litellm.volumes.some((v) => v.target === '/app/config.yaml' && v.source.endsWith('docker-compose/litellm_config.yaml')));
@@ -221,5 +222,61 @@ test('make run starts the stack, passes tollgate check, and Ctrl-C stops it', { 
   const end = await closed;
   assert.ok(end.code === 130 || end.sig === 'SIGINT', JSON.stringify(end));
   assert.match(out, /stopped tollgate sim tollgate serve tollgate gpu prometheus/);
+  fs.rmSync(env.TOLLGATE_RUN_DIR, { recursive: true, force: true });
+});
+
+// `make run` with each shipped config answers the guide's request verbatim
+// (the simulator serves the config's Ollama models), and says so in the banner.
+async function startStack(env) {
+  const p = spawn(R('scripts/run-stack.sh'), [], { env, detached: false });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { out += d; });
+  const closed = new Promise((resolve) => p.on('close', (code, sig) => resolve({ code, sig })));
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`not ready:\n${out}`)), 60000);
+    const on = () => { if (out.includes('Press Ctrl-C to stop.')) { clearTimeout(t); resolve(); } };
+    p.stdout.on('data', on);
+    p.on('close', () => { clearTimeout(t); reject(new Error(`exited:\n${out}`)); });
+  });
+  return { out: () => out, stop: async () => { p.kill('SIGINT'); return closed; } };
+}
+const guideRequest = { model: 'gemma3-27b', messages: [{ role: 'user', content: 'Say hello in one sentence.' }], max_tokens: 20 };
+for (const cfg of ['deploy/host/litellm_config.yaml', 'docker-compose/litellm_config.yaml']) {
+  test(`make run with ${cfg} answers the guide's request`, { skip: !stackReady && 'needs sim, serve, gpu and prometheus' }, async () => {
+    const env = { ...(await stackEnv()), TOLLGATE_CONFIG: R(cfg) };
+    const s = await startStack(env);
+    try {
+      const out = s.out();
+      assert.match(out, /SIMULATOR \(tollgate sim/);
+      assert.match(out, /Models \(API\) +gemma3-27b\n/);
+      assert.match(out, /Tollgate is running/);
+      assert.doesNotMatch(out, /do not answer/);
+      assert.match(out, /tollgate-llm\.json/);
+      assert.equal(out.match(/no NVIDIA GPU\/driver found: GPU metrics are off/g)?.length, 1);
+      if (cfg.startsWith('docker-compose')) assert.match(out, /Docker config \(api_base host\.docker\.internal\); using a copy with api_base http:\/\/127\.0\.0\.1:\d+/);
+      const r = await fetch(`http://127.0.0.1:${env.TOLLGATE_GATEWAY_PORT}/v1/chat/completions`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(guideRequest) });
+      assert.equal(r.status, 200);
+      const j = await r.json();
+      assert.equal(j.model, 'gemma3-27b');
+      assert.ok(j.choices[0].message.content.length > 0);
+    } finally { await s.stop(); }
+    fs.rmSync(env.TOLLGATE_RUN_DIR, { recursive: true, force: true });
+  });
+}
+
+test('make run says which configured backend does not answer', { skip: !stackReady && 'needs sim, serve, gpu and prometheus' }, async () => {
+  const env = await stackEnv();
+  const dead = await freePort();
+  const cfgFile = path.join(env.TOLLGATE_RUN_DIR, 'down.yaml');
+  fs.writeFileSync(cfgFile, `model_list:\n  - model_name: m\n    litellm_params:\n      model: ollama/llama3.2:3b\n      api_base: http://127.0.0.1:${dead}\n`);
+  const s = await startStack({ ...env, TOLLGATE_CONFIG: cfgFile });
+  try {
+    const out = s.out();
+    assert.match(out, /these configured backends do not answer/);
+    assert.match(out, new RegExp(`ollama/llama3\\.2:3b at http://127\\.0\\.0\\.1:${dead}: .*refused`, 'i'));
+    assert.doesNotMatch(out, /Tollgate is running/);
+  } finally { await s.stop(); }
   fs.rmSync(env.TOLLGATE_RUN_DIR, { recursive: true, force: true });
 });

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "serve/translate.h"
+#include "translate/translate.h"
 #include "translate_helpers.h"
 
 static const char *map(tr_source src, const char *provider, int status, const char *body, buf *out)

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "serve/translate.h"
+#include "translate/translate.h"
 #include "translate_helpers.h"
 
 static buf out;

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "serve/translate.h"
+#include "translate/translate.h"
 #include "translate_helpers.h"
 
 #define L1 "{\"model\":\"llama3.2\",\"created_at\":\"2026-08-21T18:00:00.104217Z\",\"message\":{\"role\":\"assistant\",\"content\":\"The\"},\"done\":false}\n"
@@ -27,7 +27,7 @@ typedef struct {
     int feed_rc; /* -1 if any feed failed */
     int finish_rc;
     tr_stats st;
-    int first_token_feeds; /* number of feeds that raised first_token */
+    int first_token_feeds; /* number of feeds that reported TR_EV_FIRST_TOKEN */
     size_t first_token_at; /* byte offset of the feed that raised it */
 } result;
 
@@ -46,13 +46,12 @@ static void run(tr_kind k, tr_source s, bool stream, bool usage, bool b64, const
     r->feed_rc = 0;
     r->first_token_feeds = 0;
     for (int i = 0; i < 3; i++) {
-        if (tr_stream_feed(t, body + cut[i], cut[i + 1] - cut[i], &raw) < 0)
+        int ev = tr_stream_feed(t, body + cut[i], cut[i + 1] - cut[i], &raw);
+        if (ev < 0)
             r->feed_rc = -1;
-        tr_stats *ts = tr_stream_stats(t);
-        if (ts->first_token) {
+        else if (ev & TR_EV_FIRST_TOKEN) {
             r->first_token_feeds++;
             r->first_token_at = cut[i];
-            ts->first_token = false;
         }
     }
     r->finish_rc = tr_stream_finish(t, &raw);

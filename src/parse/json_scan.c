@@ -1,100 +1,21 @@
-/* Helpers for the translation: a faithful compact JSON writer, a splice
- * scanner, ids, the token estimate. */
-#include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
+/* Byte-level scanning of JSON text: a validator that accepts only what
+ * jansson accepts, and readers over text already known to be valid (find a
+ * member, walk an object or array, decode a string literal) used by the
+ * translator to splice fields without building a tree. Fuzzed against
+ * jansson by tests/fuzz/fuzz_json_scan.c and fuzz_translate.c. */
+#include "parse/json_scan.h"
+
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "serve/translate_int.h"
+#include "util/buf.h"
 
-void tj_u64(buf *b, unsigned long long v)
-{
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
-void tj_real(buf *b, double v)
-{
-    char tmp[40];
-    if (!isfinite(v)) {
-        buf_puts(b, "null"); /* JSON has no NaN/Inf; jansson never yields them */
-        return;
-    }
-    if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(tmp, sizeof tmp, "%.1f", v);
-    } else {
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-            if (strtod(tmp, NULL) == v)
-                break;
-        }
-    }
-    buf_puts(b, tmp);
-}
-
-void tj_dump(buf *b, const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        buf_putc(b, '{');
-        bool first = true;
-        for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
-            if (!first)
-                buf_putc(b, ',');
-            first = false;
-            buf_json_str(b, json_object_iter_key(it), json_object_iter_key_len(it));
-            buf_putc(b, ':');
-            tj_dump(b, json_object_iter_value(it));
-        }
-        buf_putc(b, '}');
-        break;
-    }
-    case JSON_ARRAY: {
-        buf_putc(b, '[');
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i)
-                buf_putc(b, ',');
-            tj_dump(b, json_array_get(v, i));
-        }
-        buf_putc(b, ']');
-        break;
-    }
-    case JSON_STRING: buf_json_str(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
-    case JSON_REAL: tj_real(b, json_real_value(v)); break;
-    case JSON_TRUE: buf_puts(b, "true"); break;
-    case JSON_FALSE: buf_puts(b, "false"); break;
-    case JSON_NULL: buf_puts(b, "null"); break;
-    }
-}
-
-const char *tj_str_of(const json_t *v, size_t *n)
-{
-    if (json_is_string(v)) {
-        *n = json_string_length(v);
-        return json_string_value(v);
-    }
-    *n = 0;
-    return "";
-}
-
-bool tj_span_is(tj_span v, const char *lit)
+bool jscan_is(jscan_span v, const char *lit)
 {
     size_t n = strlen(lit);
     return v.p && v.n == n && !memcmp(v.p, lit, n);
 }
 
-const char *tj_ws(const char *p, const char *e)
+const char *jscan_ws(const char *p, const char *e)
 {
     while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
         p++;
@@ -156,27 +77,27 @@ static const char *skip_value(const char *p, const char *e)
     return p;
 }
 
-bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj_span *member)
+bool jscan_find(const char *obj, const char *end, const char *key, jscan_span *val, jscan_span *member)
 {
     size_t klen = strlen(key);
-    const char *p = tj_ws(obj, end);
+    const char *p = jscan_ws(obj, end);
     if (p >= end || *p != '{')
         return false;
-    p = tj_ws(p + 1, end);
+    p = jscan_ws(p + 1, end);
     const char *prev_end = NULL; /* end of the previous member's value */
     while (p < end && *p == '"') {
         const char *ks = p;
         const char *ke = skip_string(p, end);
         if (!ke)
             return false;
-        p = tj_ws(ke, end);
+        p = jscan_ws(ke, end);
         if (p >= end || *p != ':')
             return false;
-        const char *vs = tj_ws(p + 1, end);
+        const char *vs = jscan_ws(p + 1, end);
         const char *ve = skip_value(vs, end);
         if (!ve)
             return false;
-        p = tj_ws(ve, end);
+        p = jscan_ws(ve, end);
         bool match = (size_t)(ke - ks) == klen + 2 && memcmp(ks + 1, key, klen) == 0;
         if (match) {
             val->p = vs;
@@ -186,7 +107,7 @@ bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj
                     member->p = prev_end;
                     member->n = (size_t)(ve - prev_end);
                 } else {
-                    const char *me = (p < end && *p == ',') ? tj_ws(p + 1, end) : ve;
+                    const char *me = (p < end && *p == ',') ? jscan_ws(p + 1, end) : ve;
                     member->p = ks;
                     member->n = (size_t)(me - ks);
                 }
@@ -195,7 +116,7 @@ bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj
         }
         if (p < end && *p == ',') {
             prev_end = ve;
-            p = tj_ws(p + 1, end);
+            p = jscan_ws(p + 1, end);
             continue;
         }
         break;
@@ -203,30 +124,30 @@ bool tj_find(const char *obj, const char *end, const char *key, tj_span *val, tj
     return false;
 }
 
-bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t nkeys, tj_span *vals)
+bool jscan_object(const char *obj, const char *end, const char *const *keys, size_t nkeys, jscan_span *vals)
 {
     size_t klens[16];
     if (nkeys > 16)
         return false;
     for (size_t i = 0; i < nkeys; i++) {
-        vals[i] = (tj_span){NULL, 0};
+        vals[i] = (jscan_span){NULL, 0};
         klens[i] = strlen(keys[i]);
     }
-    const char *p = tj_ws(obj, end);
+    const char *p = jscan_ws(obj, end);
     if (p >= end || *p != '{')
         return false;
-    p = tj_ws(p + 1, end);
+    p = jscan_ws(p + 1, end);
     if (p < end && *p == '}')
-        return tj_ws(p + 1, end) == end;
+        return jscan_ws(p + 1, end) == end;
     while (p < end && *p == '"') {
         const char *ks = p;
         const char *ke = skip_string(p, end);
         if (!ke)
             return false;
-        p = tj_ws(ke, end);
+        p = jscan_ws(ke, end);
         if (p >= end || *p != ':')
             return false;
-        const char *vs = tj_ws(p + 1, end);
+        const char *vs = jscan_ws(p + 1, end);
         const char *ve = skip_value(vs, end);
         if (!ve || ve == vs)
             return false;
@@ -235,22 +156,22 @@ bool tj_scan(const char *obj, const char *end, const char *const *keys, size_t n
             if (klens[i] == kl && !memcmp(ks + 1, keys[i], kl)) {
                 if (vals[i].p)
                     return false; /* duplicate key: let jansson decide */
-                vals[i] = (tj_span){vs, (size_t)(ve - vs)};
+                vals[i] = (jscan_span){vs, (size_t)(ve - vs)};
             }
         }
-        p = tj_ws(ve, end);
+        p = jscan_ws(ve, end);
         if (p < end && *p == ',') {
-            p = tj_ws(p + 1, end);
+            p = jscan_ws(p + 1, end);
             continue;
         }
         if (p < end && *p == '}')
-            return tj_ws(p + 1, end) == end;
+            return jscan_ws(p + 1, end) == end;
         return false;
     }
     return false;
 }
 
-int tj_hexval(char c)
+int jscan_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -259,13 +180,13 @@ int tj_hexval(char c)
     return -1;
 }
 
-long tj_hex4(const char *p, const char *e)
+long jscan_hex4(const char *p, const char *e)
 {
     if (e - p < 4)
         return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = tj_hexval(p[i]);
+        int h = jscan_hexval(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -301,7 +222,7 @@ static void put_utf8(buf *b, unsigned long cp)
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
  * surrogates, at most U+10FFFF), or 0. */
-size_t tj_utf8_len(const unsigned char *p, const unsigned char *e)
+size_t jscan_utf8_len(const unsigned char *p, const unsigned char *e)
 {
     unsigned c = p[0];
     size_t n;
@@ -330,7 +251,7 @@ size_t tj_utf8_len(const unsigned char *p, const unsigned char *e)
     return n;
 }
 
-bool tj_string(tj_span lit, buf *out)
+bool jscan_string(jscan_span lit, buf *out)
 {
     const char *p = lit.p, *e = lit.p + lit.n;
     if (lit.n < 2 || *p != '"' || e[-1] != '"')
@@ -343,7 +264,7 @@ bool tj_string(tj_span lit, buf *out)
         if (c == '"' || c < 0x20)
             return false;
         if (c >= 0x80) {
-            size_t n = tj_utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            size_t n = jscan_utf8_len((const unsigned char *)p, (const unsigned char *)e);
             if (!n)
                 return false;
             p += n;
@@ -366,7 +287,7 @@ bool tj_string(tj_span lit, buf *out)
         case 'r': buf_putc(out, '\r'); break;
         case 't': buf_putc(out, '\t'); break;
         case 'u': {
-            long cp = tj_hex4(p + 1, e);
+            long cp = jscan_hex4(p + 1, e);
             if (cp < 0)
                 return false;
             p += 4;
@@ -375,7 +296,7 @@ bool tj_string(tj_span lit, buf *out)
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (e - p < 7 || p[1] != '\\' || p[2] != 'u')
                     return false;
-                long lo = tj_hex4(p + 3, e);
+                long lo = jscan_hex4(p + 3, e);
                 if (lo < 0xDC00 || lo > 0xDFFF)
                     return false;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -393,22 +314,22 @@ bool tj_string(tj_span lit, buf *out)
     return !out->oom;
 }
 
-bool tj_array_each(const char *arr, const char *end, tj_elem_cb cb, void *ud)
+bool jscan_array_each(const char *arr, const char *end, jscan_elem_cb cb, void *ud)
 {
-    const char *p = tj_ws(arr, end);
+    const char *p = jscan_ws(arr, end);
     if (p >= end || *p != '[')
         return false;
-    p = tj_ws(p + 1, end);
+    p = jscan_ws(p + 1, end);
     if (p < end && *p == ']')
         return true;
     for (size_t i = 0; p < end; i++) {
         const char *ve = skip_value(p, end);
         if (!ve)
             return false;
-        cb(ud, i, (tj_span){p, (size_t)(ve - p)});
-        p = tj_ws(ve, end);
+        cb(ud, i, (jscan_span){p, (size_t)(ve - p)});
+        p = jscan_ws(ve, end);
         if (p < end && *p == ',') {
-            p = tj_ws(p + 1, end);
+            p = jscan_ws(p + 1, end);
             continue;
         }
         return p < end && *p == ']';
@@ -416,112 +337,166 @@ bool tj_array_each(const char *arr, const char *end, tj_elem_cb cb, void *ud)
     return false;
 }
 
-static uint64_t id_seed;
-static _Atomic uint64_t id_counter;
-static pthread_once_t id_once = PTHREAD_ONCE_INIT;
+/* ---- the validator ---- */
 
-static uint64_t splitmix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
+/* Deeper documents are left to jansson (its limit is 2048). */
+#define FAST_MAX_DEPTH 64
 
-static void id_init(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    id_seed = splitmix((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^
-              splitmix((uint64_t)getpid() ^ (uint64_t)(uintptr_t)&id_seed);
-}
 
-void tr_make_id(char out[25])
-{
-    static const char hex[] = "0123456789abcdef";
-    pthread_once(&id_once, id_init);
-    uint64_t n = atomic_fetch_add_explicit(&id_counter, 1, memory_order_relaxed);
-    uint64_t a = splitmix(id_seed + 2 * n), c = splitmix(id_seed + 2 * n + 1);
-    for (int i = 0; i < 16; i++)
-        out[i] = hex[(a >> (4 * i)) & 15];
-    for (int i = 0; i < 8; i++)
-        out[16 + i] = hex[(c >> (4 * i)) & 15];
-    out[24] = '\0';
-}
 
-void tr_copy(char *dst, size_t cap, const char *s, size_t n)
-{
-    if (!cap)
-        return;
-    if (n >= cap) {
-        n = cap - 1;
-        /* Do not leave half a UTF-8 sequence at the end. */
-        while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-}
 
-void tr_bad_request(tr_error *err, const char *param, const char *fmt, ...)
+/* A string literal at p (on its opening quote); returns the byte after the
+ * closing quote, or NULL. allow_nul: \u0000 is accepted (never in keys). */
+static const char *v_string(const char *p, const char *e, bool allow_nul)
 {
-    memset(err, 0, sizeof *err);
-    err->status = 400;
-    snprintf(err->type, sizeof err->type, "invalid_request_error");
-    if (param)
-        snprintf(err->param, sizeof err->param, "%s", param);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-}
-
-void tr_error_message(const json_t *error, char *dst, size_t cap)
-{
-    if (json_is_string(error)) {
-        tr_copy(dst, cap, json_string_value(error), json_string_length(error));
-        return;
-    }
-    json_t *m = json_is_object(error) ? json_object_get(error, "message") : NULL;
-    if (json_is_string(m)) {
-        tr_copy(dst, cap, json_string_value(m), json_string_length(m));
-        return;
-    }
-    buf b;
-    buf_init(&b);
-    tj_dump(&b, error);
-    tr_copy(dst, cap, buf_cstr(&b), b.len);
-    buf_free(&b);
-}
-
-uint64_t tr_count_tokens_estimate(const char *text, size_t len)
-{
-    uint64_t n = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)text[i];
-        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
-            size_t j = i;
-            while (j < len && (((unsigned char)text[j] | 0x20) >= 'a' && ((unsigned char)text[j] | 0x20) <= 'z'))
-                j++;
-            n += 1 + (j - i) / 10;
-            i = j;
-        } else if (c >= '0' && c <= '9') {
-            size_t j = i;
-            while (j < len && text[j] >= '0' && text[j] <= '9')
-                j++;
-            n += (j - i + 2) / 3;
-            i = j;
-        } else if (c >= 0x80) {
-            /* One per code point: count lead bytes, skip continuations. */
-            if ((c & 0xC0) != 0x80)
-                n++;
-            i++;
-        } else {
-            if (c > ' ' && c != 0x7f)
-                n++;
-            i++;
+    for (p++; p < e;) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            p++; /* the common case first: plain ASCII text */
+            continue;
+        }
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL;
+        if (c >= 0x80) {
+            size_t n = jscan_utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            if (!n)
+                return NULL;
+            p += n;
+            continue;
+        }
+        if (c != '\\') {
+            p++;
+            continue;
+        }
+        if (++p >= e)
+            return NULL;
+        switch (*p) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': p++; break;
+        case 'u': {
+            long cp = jscan_hex4(p + 1, e);
+            if (cp < 0 || (cp == 0 && !allow_nul) || (cp >= 0xDC00 && cp <= 0xDFFF))
+                return NULL;
+            p += 5;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (e - p < 6 || p[0] != '\\' || p[1] != 'u')
+                    return NULL;
+                long lo = jscan_hex4(p + 2, e);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return NULL;
+                p += 6;
+            }
+            break;
+        }
+        default: return NULL;
         }
     }
-    return n;
+    return NULL;
+}
+
+/* A number jansson surely reads without overflow: integers of at most 18
+ * digits, reals of at most 40 characters with a 1-2 digit exponent. */
+static const char *v_number(const char *p, const char *e)
+{
+    const char *s = p;
+    if (p < e && *p == '-')
+        p++;
+    if (p >= e || *p < '0' || *p > '9')
+        return NULL;
+    if (*p == '0') {
+        p++;
+        if (p < e && *p >= '0' && *p <= '9')
+            return NULL;
+    } else {
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    bool real = false;
+    if (p < e && *p == '.') {
+        real = true;
+        p++;
+        const char *d = p;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        real = true;
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        const char *d = p;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d || p - d > 2)
+            return NULL;
+    }
+    size_t n = (size_t)(p - s);
+    if (real ? n > 40 : n - (*s == '-') > 18)
+        return NULL;
+    return p;
+}
+
+static const char *v_value(const char *p, const char *e, bool allow_nul, int depth);
+
+static const char *v_container(const char *p, const char *e, bool allow_nul, int depth)
+{
+    bool obj = *p == '{';
+    char close = obj ? '}' : ']';
+    if (depth >= FAST_MAX_DEPTH)
+        return NULL;
+    p = jscan_ws(p + 1, e);
+    if (p < e && *p == close)
+        return p + 1;
+    for (;;) {
+        if (obj) {
+            if (p >= e || *p != '"' || !(p = v_string(p, e, false)))
+                return NULL;
+            p = jscan_ws(p, e);
+            if (p >= e || *p != ':')
+                return NULL;
+            p = jscan_ws(p + 1, e);
+        }
+        if (!(p = v_value(p, e, allow_nul, depth + 1)))
+            return NULL;
+        p = jscan_ws(p, e);
+        if (p >= e)
+            return NULL;
+        if (*p == close)
+            return p + 1;
+        if (*p != ',')
+            return NULL;
+        p = jscan_ws(p + 1, e);
+    }
+}
+
+static const char *v_lit(const char *p, const char *e, const char *lit, size_t n)
+{
+    return (size_t)(e - p) >= n && !memcmp(p, lit, n) ? p + n : NULL;
+}
+
+static const char *v_value(const char *p, const char *e, bool allow_nul, int depth)
+{
+    if (p >= e)
+        return NULL;
+    switch (*p) {
+    case '"': return v_string(p, e, allow_nul);
+    case '{':
+    case '[': return v_container(p, e, allow_nul, depth);
+    case 't': return v_lit(p, e, "true", 4);
+    case 'f': return v_lit(p, e, "false", 5);
+    case 'n': return v_lit(p, e, "null", 4);
+    default: return v_number(p, e);
+    }
+}
+
+bool jscan_valid(const char *s, size_t n, bool allow_nul)
+{
+    const char *e = s + n, *p = jscan_ws(s, e);
+    if (p >= e || (*p != '{' && *p != '['))
+        return false;
+    p = v_container(p, e, allow_nul, 0);
+    return p && jscan_ws(p, e) == e;
 }

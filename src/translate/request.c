@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "serve/translate_int.h"
+#include "translate/tr_int.h"
 
 const char *tr_upstream_path(tr_kind kind, tr_source src)
 {
@@ -657,12 +657,12 @@ int tr_build_request_parsed(tr_kind kind, tr_source src, json_t *root, const cha
     if (src == TR_SRC_OPENAI) {
         if (build_openai(kind, root, upstream_model, info, err))
             goto fail;
-        tj_dump(out, root);
+        tr_json_dump(out, root);
     } else {
         out_obj = json_object();
         if (build_ollama(kind, root, upstream_model, out_obj, info, err))
             goto fail;
-        tj_dump(out, out_obj);
+        tr_json_dump(out, out_obj);
     }
     json_decref(out_obj);
     json_decref(root);

@@ -4,7 +4,7 @@
  * errors on the way. */
 #include <string.h>
 
-#include "serve/translate_int.h"
+#include "translate/tr_int.h"
 
 /* Notes tokens, finish reasons and usage of one OpenAI object. */
 static void openai_tap(tr_stream *t, const json_t *j)
@@ -16,24 +16,24 @@ static void openai_tap(tr_stream *t, const json_t *j)
         if (!d)
             d = json_object_get(ch, "message");
         size_t clen = 0, rlen = 0, r2len = 0, tlen = 0;
-        const char *c = tj_str_of(json_object_get(d, "content"), &clen);
-        const char *r = tj_str_of(json_object_get(d, "reasoning_content"), &rlen);
-        const char *r2 = tj_str_of(json_object_get(d, "reasoning"), &r2len);
-        const char *tx = tj_str_of(json_object_get(ch, "text"), &tlen);
+        const char *c = tr_str_of(json_object_get(d, "content"), &clen);
+        const char *r = tr_str_of(json_object_get(d, "reasoning_content"), &rlen);
+        const char *r2 = tr_str_of(json_object_get(d, "reasoning"), &r2len);
+        const char *tx = tr_str_of(json_object_get(ch, "text"), &tlen);
         json_t *tcs = json_object_get(d, "tool_calls");
         bool tool = json_is_array(tcs) && json_array_size(tcs);
-        if ((clen || rlen || r2len || tlen || tool) && !t->tok_seen)
-            t->tok_seen = t->st.first_token = true;
+        if (clen || rlen || r2len || tlen || tool)
+            t->st.token_seen = true;
         t->st.completion_tokens_estimate += tr_count_tokens_estimate(c, clen) + tr_count_tokens_estimate(r, rlen) +
                                             tr_count_tokens_estimate(r2, r2len) + tr_count_tokens_estimate(tx, tlen);
         for (size_t k = 0; tool && k < json_array_size(tcs); k++) {
             size_t alen;
-            const char *a = tj_str_of(json_object_get(json_object_get(json_array_get(tcs, k), "function"), "arguments"),
+            const char *a = tr_str_of(json_object_get(json_object_get(json_array_get(tcs, k), "function"), "arguments"),
                                    &alen);
             t->st.completion_tokens_estimate += tr_count_tokens_estimate(a, alen);
         }
         size_t flen;
-        const char *f = tj_str_of(json_object_get(ch, "finish_reason"), &flen);
+        const char *f = tr_str_of(json_object_get(ch, "finish_reason"), &flen);
         if (flen) {
             tr_copy(t->st.finish_reason, sizeof t->st.finish_reason, f, flen);
             t->saw_finish = true;
@@ -56,9 +56,9 @@ static void openai_tap(tr_stream *t, const json_t *j)
  * a data line; JSON allows them only as whitespace, so they become spaces. */
 static void splice(tr_stream *t, const char *s, size_t n, bool drop_usage, bool sse, buf *out)
 {
-    tj_span mv = {0}, um = {0}, uv;
-    bool has_model = tj_find(s, s + n, "model", &mv, NULL);
-    bool has_usage = drop_usage && tj_find(s, s + n, "usage", &uv, &um);
+    jscan_span mv = {0}, um = {0}, uv;
+    bool has_model = jscan_find(s, s + n, "model", &mv, NULL);
+    bool has_usage = drop_usage && jscan_find(s, s + n, "usage", &uv, &um);
     struct edit {
         const char *p;
         size_t n;
@@ -91,12 +91,12 @@ static void splice(tr_stream *t, const char *s, size_t n, bool drop_usage, bool 
 
 /* Text of an optional string member: false if present and neither null nor
  * a valid string literal. Adds its estimate; *nonempty when it has text. */
-static bool fast_text(tr_stream *t, tj_span v, bool *nonempty)
+static bool fast_text(tr_stream *t, jscan_span v, bool *nonempty)
 {
-    if (!v.p || tj_span_is(v, "null"))
+    if (!v.p || jscan_is(v, "null"))
         return true;
     buf_reset(&t->text);
-    if (!tj_string(v, &t->text))
+    if (!jscan_string(v, &t->text))
         return false;
     if (t->text.len) {
         *nonempty = true;
@@ -111,20 +111,20 @@ typedef struct {
     bool token;
 } choice_ctx;
 
-static void fast_choice(void *ud, size_t i, tj_span el)
+static void fast_choice(void *ud, size_t i, jscan_span el)
 {
     static const char *const ch_keys[] = {"delta", "finish_reason", "text", "message"};
     static const char *const d_keys[] = {"content", "reasoning_content", "reasoning", "tool_calls"};
     choice_ctx *c = ud;
-    tj_span v[4], d[4];
+    jscan_span v[4], d[4];
     (void)i;
     if (!c->ok)
         return;
-    if (!tj_scan(el.p, el.p + el.n, ch_keys, 4, v) || v[3].p) {
+    if (!jscan_object(el.p, el.p + el.n, ch_keys, 4, v) || v[3].p) {
         c->ok = false;
         return;
     }
-    if (v[0].p && (!tj_scan(v[0].p, v[0].p + v[0].n, d_keys, 4, d) || (d[3].p && !tj_span_is(d[3], "null")))) {
+    if (v[0].p && (!jscan_object(v[0].p, v[0].p + v[0].n, d_keys, 4, d) || (d[3].p && !jscan_is(d[3], "null")))) {
         c->ok = false;
         return;
     }
@@ -132,9 +132,9 @@ static void fast_choice(void *ud, size_t i, tj_span el)
         c->ok = fast_text(c->t, d[0], &c->token) && fast_text(c->t, d[1], &c->token) &&
                 fast_text(c->t, d[2], &c->token);
     c->ok = c->ok && fast_text(c->t, v[2], &c->token);
-    if (c->ok && v[1].p && !tj_span_is(v[1], "null")) {
+    if (c->ok && v[1].p && !jscan_is(v[1], "null")) {
         buf_reset(&c->t->text);
-        if (!tj_string(v[1], &c->t->text)) {
+        if (!jscan_string(v[1], &c->t->text)) {
             c->ok = false;
             return;
         }
@@ -152,29 +152,29 @@ static void fast_choice(void *ud, size_t i, tj_span el)
 static bool openai_fast_event(tr_stream *t, const sse_event *ev)
 {
     static const char *const keys[] = {"error", "usage", "choices"};
-    tj_span v[3];
+    jscan_span v[3];
     if (ev->type_len != 7 || memcmp(ev->type, "message", 7))
         return false;
-    if (!tj_scan(ev->data, ev->data + ev->data_len, keys, 3, v) || (v[0].p && !tj_span_is(v[0], "null")) ||
-        (v[1].p && !tj_span_is(v[1], "null")) || !v[2].p)
+    if (!jscan_object(ev->data, ev->data + ev->data_len, keys, 3, v) || (v[0].p && !jscan_is(v[0], "null")) ||
+        (v[1].p && !jscan_is(v[1], "null")) || !v[2].p)
         return false;
     tr_stats saved = t->st;
     bool saved_finish = t->saw_finish;
     choice_ctx c = {t, true, false};
-    if (!tj_array_each(v[2].p, v[2].p + v[2].n, fast_choice, &c) || !c.ok) {
+    if (!jscan_array_each(v[2].p, v[2].p + v[2].n, fast_choice, &c) || !c.ok) {
         t->st = saved;
         t->saw_finish = saved_finish;
         return false;
     }
-    if (c.token && !t->tok_seen)
-        t->tok_seen = t->st.first_token = true;
+    if (c.token)
+        t->st.token_seen = true;
     buf_puts(t->out, "data: ");
     splice(t, ev->data, ev->data_len, !t->info.include_usage, true, t->out);
     buf_puts(t->out, "\n\n");
     return true;
 }
 
-int trs_openai_event(void *ud, const sse_event *ev)
+static int openai_event(void *ud, const sse_event *ev)
 {
     tr_stream *t = ud;
     if (t->st.done || t->st.failed)
@@ -191,15 +191,15 @@ int trs_openai_event(void *ud, const sse_event *ev)
     if (!json_is_object(j)) {
         json_decref(j);
         if (is_error_event)
-            return trs_fail(t, "the upstream sent an error event", true);
-        return trs_fail(t, "malformed event from the upstream (not a JSON object)", false);
+            return tr_fail(t, "the upstream sent an error event", true);
+        return tr_fail(t, "malformed event from the upstream (not a JSON object)", false);
     }
     json_t *err = json_object_get(j, "error");
     if ((err && !json_is_null(err)) || is_error_event) {
         char msg[256];
         tr_error_message(err ? err : j, msg, sizeof msg);
         json_decref(j);
-        return trs_fail(t, msg, true);
+        return tr_fail(t, msg, true);
     }
     openai_tap(t, j);
     json_t *choices = json_object_get(j, "choices");
@@ -213,7 +213,7 @@ int trs_openai_event(void *ud, const sse_event *ev)
     return 0;
 }
 
-int trs_openai_body_finish(tr_stream *t, buf *out)
+static int openai_body_finish(tr_stream *t, buf *out)
 {
     const char *s = t->body.data ? t->body.data : "";
     if (tr_fast_openai_body(t, s, t->body.len)) {
@@ -222,7 +222,7 @@ int trs_openai_body_finish(tr_stream *t, buf *out)
         return 0;
     }
     int rc;
-    json_t *j = trs_load_object(t, s, t->body.len, "response", &rc);
+    json_t *j = tr_load_object(t, s, t->body.len, "response", &rc);
     if (!j)
         return rc;
     openai_tap(t, j);
@@ -232,3 +232,37 @@ int trs_openai_body_finish(tr_stream *t, buf *out)
     return 0;
 }
 
+
+/* ---- the dialect ------------------------------------------------------- */
+
+static int openai_feed(tr_stream *t, const char *data, size_t len)
+{
+    if (!t->info.stream)
+        return tr_buffer_body(t, data, len);
+    if (!t->sse && !(t->sse = sse_new(MAX_STREAM_LINE, openai_event, t)))
+        return tr_fail(t, "out of memory", false);
+    if (sse_feed(t->sse, data, len) == SSE_E_TOO_BIG)
+        return tr_fail(t, "event from the upstream is too big", false);
+    return 0;
+}
+
+static void openai_finish(tr_stream *t, buf *out)
+{
+    if (t->st.done)
+        return;
+    if (!t->info.stream) {
+        (void)openai_body_finish(t, out);
+        return;
+    }
+    if (t->sse)
+        (void)sse_finish(t->sse);
+    /* Tolerate servers that end after the finish (and usage) chunk without
+     * "data: [DONE]"; Ollama's /v1 ends a failed stream without a finish
+     * chunk, which stays a failure. */
+    if (!t->st.done && !t->st.failed && t->saw_finish) {
+        t->st.done = true;
+        buf_puts(out, "data: [DONE]\n\n");
+    }
+}
+
+const tr_dialect tr_dialect_openai = {openai_feed, openai_finish};

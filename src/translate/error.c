@@ -3,39 +3,24 @@
 #include <string.h>
 #include <strings.h>
 
-#include "serve/translate_int.h"
-
-enum {
-    C_BAD_REQUEST,
-    C_AUTH,
-    C_PERMISSION,
-    C_NOT_FOUND,
-    C_TIMEOUT,
-    C_UNPROCESSABLE,
-    C_RATE_LIMIT,
-    C_INTERNAL,
-    C_UNAVAILABLE,
-    C_API,
-    C_CONNECTION,
-    C_CONTEXT_WINDOW,
-    C_COUNT
-};
+#include "translate/tr_int.h"
 
 /* LiteLLM writes "<provider with first letter upper-cased>.<ExceptionClass>"
  * (research/litellm.md §1.7); the class follows its status mapping
  * (BadRequestError for 400 ... ServiceUnavailableError for 503, and
  * APIConnectionError when no HTTP status came back). Every combination is a
  * string literal so the metrics code can keep the pointer. */
-#define CLASSES(P)                                                                                                  \
-    {                                                                                                               \
-        P ".BadRequestError", P ".AuthenticationError", P ".PermissionDeniedError", P ".NotFoundError",             \
-            P ".Timeout", P ".UnprocessableEntityError", P ".RateLimitError", P ".InternalServerError",             \
-            P ".ServiceUnavailableError", P ".APIError", P ".APIConnectionError", P ".ContextWindowExceededError" \
-    }
+#define PREFIXED(P, e, s) P "." s,
+#define CLASSES(P) {TR_EXC_CLASSES(PREFIXED, P)}
+#define BARE(a, e, s) s,
+
+static const char *const bare[TR_EXC_COUNT] = {TR_EXC_CLASSES(BARE, ~)};
+
+const char *tr_exc_name(tr_exc c) { return (unsigned)c < TR_EXC_COUNT ? bare[c] : bare[TR_EXC_API]; }
 
 static const struct {
     const char *provider;
-    const char *classes[C_COUNT];
+    const char *classes[TR_EXC_COUNT];
 } providers[] = {
     {"ollama", CLASSES("Ollama")},
     {"ollama_chat", CLASSES("Ollama")},
@@ -52,18 +37,18 @@ static const struct {
 static int class_for_status(int status)
 {
     if (status <= 0)
-        return C_CONNECTION;
+        return TR_EXC_CONNECTION;
     switch (status) {
-    case 400: return C_BAD_REQUEST;
-    case 401: return C_AUTH;
-    case 403: return C_PERMISSION;
-    case 404: return C_NOT_FOUND;
-    case 408: return C_TIMEOUT;
-    case 422: return C_UNPROCESSABLE;
-    case 429: return C_RATE_LIMIT;
-    case 503: return C_UNAVAILABLE;
-    case 504: return C_TIMEOUT;
-    default: return status >= 500 ? C_INTERNAL : C_API;
+    case 400: return TR_EXC_BAD_REQUEST;
+    case 401: return TR_EXC_AUTH;
+    case 403: return TR_EXC_PERMISSION;
+    case 404: return TR_EXC_NOT_FOUND;
+    case 408: return TR_EXC_TIMEOUT;
+    case 422: return TR_EXC_UNPROCESSABLE;
+    case 429: return TR_EXC_RATE_LIMIT;
+    case 503: return TR_EXC_UNAVAILABLE;
+    case 504: return TR_EXC_TIMEOUT;
+    default: return status >= 500 ? TR_EXC_INTERNAL : TR_EXC_API;
     }
 }
 
@@ -165,8 +150,8 @@ const char *tr_upstream_error(tr_source src, const char *provider, int status, c
     if (!e.code[0])
         snprintf(e.code, sizeof e.code, "%d", e.status); /* LiteLLM's code is the status, as a string */
     int cls = class_for_status(status);
-    if (cls == C_BAD_REQUEST && mentions_context_window(e.message))
-        cls = C_CONTEXT_WINDOW;
+    if (cls == TR_EXC_BAD_REQUEST && mentions_context_window(e.message))
+        cls = TR_EXC_CONTEXT_WINDOW;
     tr_error_body(&e, out_body);
     return classes_of(provider)[cls];
 }

@@ -1,4 +1,4 @@
-/* OpenAI <-> upstream translation for the gateway (serve).
+/* OpenAI <-> upstream translation for the gateway (serve); src/translate/.
  *
  * Requests: the client's OpenAI body becomes an Ollama-native body
  * (/api/chat, /api/generate, /api/embed) or, for OpenAI-compatible
@@ -11,8 +11,8 @@
  * Field mapping, error mapping and the differences from LiteLLM are
  * documented in docs/translation.md. Nothing here logs, and error messages
  * never contain prompt or response text. */
-#ifndef TOLLGATE_SERVE_TRANSLATE_H
-#define TOLLGATE_SERVE_TRANSLATE_H
+#ifndef TOLLGATE_TRANSLATE_TRANSLATE_H
+#define TOLLGATE_TRANSLATE_TRANSLATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,9 +70,9 @@ bool tr_request_model(const char *body, size_t len, char *model, size_t cap);
 const char *tr_upstream_path(tr_kind kind, tr_source src);
 
 typedef struct {
-    bool first_token; /* set by the feed that saw the first non-empty token
-                         (content, reasoning or tool call); the caller
-                         timestamps it and clears it */
+    bool token_seen;  /* a non-empty token (content, reasoning or tool call)
+                         was seen; the feed that saw the first one returned
+                         TR_EV_FIRST_TOKEN */
     bool done;        /* final chunk seen (Ollama done:true; OpenAI [DONE]) */
     bool failed;      /* upstream error in-band, malformed data, truncation */
     bool have_usage;  /* backend reported token counts */
@@ -101,13 +101,18 @@ tr_stream *tr_stream_new(tr_kind kind, tr_source src, const tr_request_info *inf
  * string must outlive t (a config string does). */
 void tr_stream_set_provider(tr_stream *t, const char *provider);
 
+/* Events reported by tr_stream_feed (a bit mask). */
+enum {
+    TR_EV_FIRST_TOKEN = 1, /* this feed saw the first non-empty token: the caller timestamps it */
+};
+
 /* Feed upstream response body bytes (any split). Appends to out what must go
  * to the client now: SSE events when the client streams
  * ("data: {...}\n\n", then "data: [DONE]\n\n" at the end); nothing for
- * non-streaming clients until finish. Returns 0, or -1 on an upstream error
- * or malformed data (stats.failed set; a streaming client gets
- * "data: {"error":{...}}\n\n" in out and never [DONE]). Bytes after the
- * final chunk are ignored. */
+ * non-streaming clients until finish. Returns the TR_EV_* events of this
+ * feed (0 for none), or -1 on an upstream error or malformed data
+ * (stats.failed set; a streaming client gets "data: {"error":{...}}\n\n"
+ * in out and never [DONE]). Bytes after the final chunk are ignored. */
 int tr_stream_feed(tr_stream *t, const char *data, size_t len, buf *out);
 
 /* Upstream body ended. Non-streaming clients: appends the whole OpenAI
@@ -119,6 +124,30 @@ int tr_stream_feed(tr_stream *t, const char *data, size_t len, buf *out);
 int tr_stream_finish(tr_stream *t, buf *out);
 tr_stats *tr_stream_stats(tr_stream *t);
 void tr_stream_free(tr_stream *t);
+
+/* LiteLLM's exception class names, one X(arg, NAME, "ClassName") per class
+ * (an X-macro: the enum, the bare names and the "<Provider>.<Class>"
+ * tables in error.c are all expanded from this one list). */
+#define TR_EXC_CLASSES(X, A)                                                                                           \
+    X(A, BAD_REQUEST, "BadRequestError")                                                                               \
+    X(A, AUTH, "AuthenticationError")                                                                                  \
+    X(A, PERMISSION, "PermissionDeniedError")                                                                          \
+    X(A, NOT_FOUND, "NotFoundError")                                                                                   \
+    X(A, TIMEOUT, "Timeout")                                                                                           \
+    X(A, UNPROCESSABLE, "UnprocessableEntityError")                                                                    \
+    X(A, RATE_LIMIT, "RateLimitError")                                                                                 \
+    X(A, INTERNAL, "InternalServerError")                                                                              \
+    X(A, UNAVAILABLE, "ServiceUnavailableError")                                                                       \
+    X(A, API, "APIError")                                                                                              \
+    X(A, CONNECTION, "APIConnectionError")                                                                             \
+    X(A, CONTEXT_WINDOW, "ContextWindowExceededError")
+
+#define TR_EXC_ENUM_(a, e, s) TR_EXC_##e,
+typedef enum { TR_EXC_CLASSES(TR_EXC_ENUM_, ~) TR_EXC_COUNT } tr_exc;
+#undef TR_EXC_ENUM_
+
+/* The bare class name ("BadRequestError"); static string. */
+const char *tr_exc_name(tr_exc c);
 
 /* Upstream answered with an error status: appends the OpenAI error body for
  * the client to out_body and returns the LiteLLM-style exception_class

@@ -1,128 +1,12 @@
-/* Upstream response body -> what the client sees, tapping stats on the way:
- * the stream object, Ollama native chat/generate (NDJSON, or one object for
- * stream:false) translated to OpenAI chunks on the fly, Ollama embeddings,
- * and feed/finish. OpenAI-compatible upstreams: translate_openai.c.
- * Ordinary token lines are scanned, not parsed into a jansson tree (see
- * ollama_fast_line and docs/benchmarks.md). */
+/* Ollama native upstream -> OpenAI client: /api/chat and /api/generate
+ * (NDJSON, or one object for stream:false) translated to OpenAI chunks on
+ * the fly, and /api/embed bodies. Ordinary token lines are scanned, not
+ * parsed into a jansson tree (see ollama_fast_line and docs/benchmarks.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "serve/translate_int.h"
-
-tr_stream *tr_stream_new(tr_kind kind, tr_source src, const tr_request_info *info, const char *client_model)
-{
-    tr_stream *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
-    t->kind = kind;
-    t->src = src;
-    if (info)
-        t->info = *info;
-    if (kind == TR_EMBEDDING)
-        t->info.stream = t->info.include_usage = false;
-    t->provider = src == TR_SRC_OLLAMA ? "ollama" : "openai";
-    t->model = strdup(client_model ? client_model : "");
-    /* "chatcmpl-" / "cmpl-" + 24 hex (no printf: once per request) */
-    const char *prefix = kind == TR_CHAT ? "chatcmpl-" : "cmpl-";
-    size_t pl = strlen(prefix);
-    memcpy(t->id, prefix, pl);
-    tr_make_id(t->id + pl);
-    t->created = (long long)time(NULL);
-    if (!t->model)
-        goto fail;
-    if (t->info.stream) {
-        buf_puts(&t->pre, "data: {\"id\":\"");
-        buf_puts(&t->pre, t->id);
-        buf_puts(&t->pre, kind == TR_CHAT ? "\",\"object\":\"chat.completion.chunk\",\"created\":"
-                                          : "\",\"object\":\"text_completion\",\"created\":");
-        tj_u64(&t->pre, (unsigned long long)t->created);
-        buf_puts(&t->pre, ",\"model\":");
-        buf_json_str(&t->pre, t->model, strlen(t->model));
-        buf_puts(&t->pre, ",\"choices\":[");
-        if (t->pre.oom)
-            goto fail;
-    }
-    return t;
-fail:
-    tr_stream_free(t);
-    return NULL;
-}
-
-void tr_stream_set_provider(tr_stream *t, const char *provider)
-{
-    if (provider)
-        t->provider = provider;
-}
-
-void tr_stream_free(tr_stream *t)
-{
-    if (!t)
-        return;
-    ndjson_free(t->nd);
-    sse_free(t->sse);
-    buf_free(&t->pre);
-    buf_free(&t->body);
-    buf_free(&t->content);
-    buf_free(&t->reasoning);
-    buf_free(&t->tools);
-    buf_free(&t->tmp);
-    buf_free(&t->text);
-    buf_free(&t->text2);
-    free(t->model);
-    free(t);
-}
-
-tr_stats *tr_stream_stats(tr_stream *t) { return &t->st; }
-
-/* Marks the stream failed; a streaming client gets one error event (and
- * never [DONE]). in_band: the upstream itself reported the error. */
-static int fail(tr_stream *t, const char *msg, size_t len, bool in_band)
-{
-    if (t->st.failed)
-        return -1;
-    t->st.failed = true;
-    t->st.error_status = 500;
-    tr_copy(t->st.error, sizeof t->st.error, msg, len);
-    t->st.error_class = tr_exception_class(t->provider, in_band ? 500 : 0);
-    if (t->info.stream && t->out && !t->error_sent) {
-        tr_error e;
-        memset(&e, 0, sizeof e);
-        e.status = 500;
-        memcpy(e.message, t->st.error, sizeof t->st.error);
-        snprintf(e.type, sizeof e.type, "api_error");
-        snprintf(e.code, sizeof e.code, "500");
-        buf_puts(t->out, "data: ");
-        tr_error_body(&e, t->out);
-        buf_puts(t->out, "\n\n");
-        t->error_sent = true;
-    }
-    return -1;
-}
-
-int trs_fail(tr_stream *t, const char *msg, bool in_band) { return fail(t, msg, strlen(msg), in_band); }
-
-json_t *trs_load_object(tr_stream *t, const char *s, size_t len, const char *what, int *rc)
-{
-    json_t *j = json_loadb(s, len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        char msg[96];
-        snprintf(msg, sizeof msg, "malformed %s from the upstream (not a JSON object)", what);
-        *rc = trs_fail(t, msg, false);
-        return NULL;
-    }
-    json_t *err = json_object_get(j, "error");
-    if (err && !json_is_null(err)) {
-        char msg[256];
-        tr_error_message(err, msg, sizeof msg);
-        json_decref(j);
-        *rc = trs_fail(t, msg, true);
-        return NULL;
-    }
-    return j;
-}
+#include "translate/tr_int.h"
 
 /* ---- Ollama native ------------------------------------------------------ */
 
@@ -143,14 +27,14 @@ static void write_tool_calls(tr_stream *t, const json_t *tcs, buf *b, bool need_
         json_t *tc = json_array_get(tcs, i);
         json_t *fn = json_object_get(tc, "function");
         size_t nlen;
-        const char *name = tj_str_of(json_object_get(fn, "name"), &nlen);
+        const char *name = tr_str_of(json_object_get(fn, "name"), &nlen);
         json_t *args = json_object_get(fn, "arguments");
         if (i || need_comma)
             buf_putc(b, ',');
         /* Stream deltas carry an index; a complete message's calls do not. */
         if (t->info.stream) {
             buf_puts(b, "{\"index\":");
-            tj_u64(b, t->ntools);
+            tr_json_u64(b, t->ntools);
             buf_puts(b, ",\"id\":");
         } else {
             buf_puts(b, "{\"id\":");
@@ -171,7 +55,7 @@ static void write_tool_calls(tr_stream *t, const json_t *tcs, buf *b, bool need_
         if (json_is_string(args))
             buf_append(&t->tmp, json_string_value(args), json_string_length(args));
         else if (args && !json_is_null(args))
-            tj_dump(&t->tmp, args);
+            tr_json_dump(&t->tmp, args);
         else
             buf_puts(&t->tmp, "{}");
         buf_json_str(b, t->tmp.data, t->tmp.len);
@@ -193,13 +77,13 @@ static void write_usage_obj(tr_stream *t, buf *b)
     uint64_t p = t->st.have_usage ? t->st.prompt_tokens : t->info.prompt_tokens_estimate;
     uint64_t c = t->st.have_usage ? t->st.completion_tokens : t->st.completion_tokens_estimate;
     buf_puts(b, "{\"prompt_tokens\":");
-    tj_u64(b, p);
+    tr_json_u64(b, p);
     if (t->kind != TR_EMBEDDING) {
         buf_puts(b, ",\"completion_tokens\":");
-        tj_u64(b, c);
+        tr_json_u64(b, c);
     }
     buf_puts(b, ",\"total_tokens\":");
-    tj_u64(b, p + (t->kind != TR_EMBEDDING ? c : 0));
+    tr_json_u64(b, p + (t->kind != TR_EMBEDDING ? c : 0));
     buf_putc(b, '}');
 }
 
@@ -246,7 +130,7 @@ static void ollama_done(tr_stream *t, const json_t *j)
         t->st.completion_tokens = json_is_integer(ec) && json_integer_value(ec) > 0 ? (uint64_t)json_integer_value(ec) : 0;
     }
     size_t n;
-    const char *dr = tj_str_of(json_object_get(j, "done_reason"), &n);
+    const char *dr = tr_str_of(json_object_get(j, "done_reason"), &n);
     snprintf(t->st.finish_reason, sizeof t->st.finish_reason, "%s", finish_reason(t, dr));
 }
 
@@ -255,8 +139,7 @@ static void ollama_done(tr_stream *t, const json_t *j)
 static void ollama_token(tr_stream *t, const char *c, size_t clen, const char *r, size_t rlen, const json_t *tcs)
 {
     if (clen || rlen || tcs) {
-        if (!t->tok_seen)
-            t->tok_seen = t->st.first_token = true;
+        t->st.token_seen = true;
         t->st.completion_tokens_estimate += tr_count_tokens_estimate(c, clen) + tr_count_tokens_estimate(r, rlen);
     }
     buf *out = t->out;
@@ -303,24 +186,24 @@ static bool ollama_fast_line(tr_stream *t, const char *line, size_t len)
     static const char *const chat_keys[] = {"done", "error", "message"};
     static const char *const gen_keys[] = {"done", "error", "response", "thinking", "tool_calls"};
     static const char *const msg_keys[] = {"content", "thinking", "tool_calls"};
-    tj_span v[5], m[3], text, think;
+    jscan_span v[5], m[3], text, think;
     if (t->kind == TR_CHAT) {
-        if (!tj_scan(line, line + len, chat_keys, 3, v) || !v[2].p ||
-            !tj_scan(v[2].p, v[2].p + v[2].n, msg_keys, 3, m) || m[2].p)
+        if (!jscan_object(line, line + len, chat_keys, 3, v) || !v[2].p ||
+            !jscan_object(v[2].p, v[2].p + v[2].n, msg_keys, 3, m) || m[2].p)
             return false;
         text = m[0];
         think = m[1];
     } else {
-        if (!tj_scan(line, line + len, gen_keys, 5, v) || v[4].p)
+        if (!jscan_object(line, line + len, gen_keys, 5, v) || v[4].p)
             return false;
         text = v[2];
         think = v[3];
     }
-    if (!tj_span_is(v[0], "false") || v[1].p || !text.p)
+    if (!jscan_is(v[0], "false") || v[1].p || !text.p)
         return false;
     buf_reset(&t->text);
     buf_reset(&t->text2);
-    if (!tj_string(text, &t->text) || (think.p && !tj_string(think, &t->text2)))
+    if (!jscan_string(text, &t->text) || (think.p && !jscan_string(think, &t->text2)))
         return false;
     ollama_token(t, t->text.data ? t->text.data : "", t->text.len, t->text2.data ? t->text2.data : "",
                  t->text2.len, NULL);
@@ -335,7 +218,7 @@ static int ollama_line(void *ud, const char *line, size_t len)
     if (ollama_fast_line(t, line, len))
         return 0;
     int rc;
-    json_t *j = trs_load_object(t, line, len, "line", &rc);
+    json_t *j = tr_load_object(t, line, len, "line", &rc);
     if (!j)
         return rc;
     size_t clen, rlen;
@@ -343,12 +226,12 @@ static int ollama_line(void *ud, const char *line, size_t len)
     json_t *tcs = NULL;
     if (t->kind == TR_CHAT) {
         json_t *m = json_object_get(j, "message");
-        c = tj_str_of(json_object_get(m, "content"), &clen);
-        r = tj_str_of(json_object_get(m, "thinking"), &rlen);
+        c = tr_str_of(json_object_get(m, "content"), &clen);
+        r = tr_str_of(json_object_get(m, "thinking"), &rlen);
         tcs = json_object_get(m, "tool_calls");
     } else {
-        c = tj_str_of(json_object_get(j, "response"), &clen);
-        r = tj_str_of(json_object_get(j, "thinking"), &rlen);
+        c = tr_str_of(json_object_get(j, "response"), &clen);
+        r = tr_str_of(json_object_get(j, "thinking"), &rlen);
         tcs = json_object_get(j, "tool_calls");
     }
     if (!json_is_array(tcs) || !json_array_size(tcs))
@@ -356,7 +239,7 @@ static int ollama_line(void *ud, const char *line, size_t len)
     bool done = json_is_true(json_object_get(j, "done"));
     if (!done && !json_is_false(json_object_get(j, "done"))) {
         json_decref(j);
-        return trs_fail(t, "malformed line from the upstream (no \"done\" field)", false);
+        return tr_fail(t, "malformed line from the upstream (no \"done\" field)", false);
     }
     ollama_token(t, c, clen, r, rlen, tcs);
     if (done) {
@@ -375,7 +258,7 @@ static void ollama_object(tr_stream *t, buf *out)
     buf_puts(out, t->id);
     buf_puts(out, t->kind == TR_CHAT ? "\",\"object\":\"chat.completion\",\"created\":"
                                      : "\",\"object\":\"text_completion\",\"created\":");
-    tj_u64(out, (unsigned long long)t->created);
+    tr_json_u64(out, (unsigned long long)t->created);
     buf_puts(out, ",\"model\":");
     buf_json_str(out, t->model, strlen(t->model));
     if (t->kind == TR_CHAT) {
@@ -426,13 +309,13 @@ typedef struct {
     const json_t *vecs;
 } embed_ctx;
 
-static void embed_elem(void *ud, size_t i, tj_span s)
+static void embed_elem(void *ud, size_t i, jscan_span s)
 {
     embed_ctx *e = ud;
     if (i)
         buf_putc(e->out, ',');
     buf_puts(e->out, "{\"object\":\"embedding\",\"index\":");
-    tj_u64(e->out, i);
+    tr_json_u64(e->out, i);
     buf_puts(e->out, ",\"embedding\":");
     if (e->t->info.embed_base64) {
         /* OpenAI's base64 form: little-endian float32 bytes. */
@@ -463,14 +346,14 @@ static int ollama_embed_finish(tr_stream *t, buf *out)
     json_t *j = json_loadb(t->body.data ? t->body.data : "", t->body.len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(j)) {
         json_decref(j);
-        return trs_fail(t, "malformed embedding response from the upstream", false);
+        return tr_fail(t, "malformed embedding response from the upstream", false);
     }
     json_t *err = json_object_get(j, "error");
     if (err && !json_is_null(err)) {
         char msg[256];
         tr_error_message(err, msg, sizeof msg);
         json_decref(j);
-        return trs_fail(t, msg, true);
+        return tr_fail(t, msg, true);
     }
     json_t *vecs = json_object_get(j, "embeddings");
     bool ok = json_is_array(vecs);
@@ -480,10 +363,10 @@ static int ollama_embed_finish(tr_stream *t, buf *out)
         for (size_t k = 0; ok && k < json_array_size(v); k++)
             ok = json_is_number(json_array_get(v, k));
     }
-    tj_span span;
-    if (!ok || !tj_find(t->body.data, t->body.data + t->body.len, "embeddings", &span, NULL)) {
+    jscan_span span;
+    if (!ok || !jscan_find(t->body.data, t->body.data + t->body.len, "embeddings", &span, NULL)) {
         json_decref(j);
-        return trs_fail(t, "malformed embedding response from the upstream (no embeddings array)", false);
+        return tr_fail(t, "malformed embedding response from the upstream (no embeddings array)", false);
     }
     t->st.done = true;
     t->st.total_ns = i64_of(j, "total_duration");
@@ -495,7 +378,7 @@ static int ollama_embed_finish(tr_stream *t, buf *out)
     }
     buf_puts(out, "{\"object\":\"list\",\"data\":[");
     embed_ctx e = {t, out, vecs};
-    tj_array_each(span.p, span.p + span.n, embed_elem, &e);
+    jscan_array_each(span.p, span.p + span.n, embed_elem, &e);
     buf_puts(out, "],\"model\":");
     buf_json_str(out, t->model, strlen(t->model));
     buf_puts(out, ",\"usage\":");
@@ -505,94 +388,34 @@ static int ollama_embed_finish(tr_stream *t, buf *out)
     return 0;
 }
 
-/* ---- feed / finish ------------------------------------------------------ */
+/* ---- the dialect ------------------------------------------------------- */
 
-static bool streams_lines(const tr_stream *t)
+static int ollama_feed(tr_stream *t, const char *data, size_t len)
 {
-    return t->src == TR_SRC_OLLAMA && t->kind != TR_EMBEDDING;
+    if (t->kind == TR_EMBEDDING)
+        return tr_buffer_body(t, data, len);
+    if (!t->nd && !(t->nd = ndjson_new(t->info.stream ? MAX_STREAM_LINE : MAX_BODY, ollama_line, t)))
+        return tr_fail(t, "out of memory", false);
+    if (ndjson_feed(t->nd, data, len) == NDJSON_E_TOO_LONG)
+        return tr_fail(t, "line from the upstream is too long", false);
+    return 0;
 }
 
-int tr_stream_feed(tr_stream *t, const char *data, size_t len, buf *out)
+static void ollama_finish(tr_stream *t, buf *out)
 {
-    if (t->st.failed)
-        return -1;
-    if (t->st.done || !len)
-        return 0;
-    t->out = out;
-    int rc = 0;
-    if (streams_lines(t)) {
-        if (!t->nd && !(t->nd = ndjson_new(t->info.stream ? MAX_STREAM_LINE : MAX_BODY, ollama_line, t)))
-            rc = trs_fail(t, "out of memory", false);
-        else if (ndjson_feed(t->nd, data, len) == NDJSON_E_TOO_LONG)
-            rc = trs_fail(t, "line from the upstream is too long", false);
-    } else if (t->src == TR_SRC_OPENAI && t->info.stream) {
-        if (!t->sse && !(t->sse = sse_new(MAX_STREAM_LINE, trs_openai_event, t)))
-            rc = trs_fail(t, "out of memory", false);
-        else if (sse_feed(t->sse, data, len) == SSE_E_TOO_BIG)
-            rc = trs_fail(t, "event from the upstream is too big", false);
-    } else {
-        if (t->body.len + len > MAX_BODY)
-            rc = trs_fail(t, "response from the upstream is too big", false);
-        else
-            buf_append(&t->body, data, len);
-        if (t->body.oom)
-            rc = trs_fail(t, "out of memory", false);
-    }
-    t->out = NULL;
-    return t->st.failed ? -1 : rc;
-}
-
-static int finish_failed(tr_stream *t, buf *out)
-{
-    if (!t->info.stream) {
-        tr_error e;
-        memset(&e, 0, sizeof e);
-        e.status = t->st.error_status ? t->st.error_status : 500;
-        memcpy(e.message, t->st.error, sizeof t->st.error);
-        snprintf(e.code, sizeof e.code, "%d", e.status);
-        tr_error_body(&e, out);
-    }
-    return -1;
-}
-
-int tr_stream_finish(tr_stream *t, buf *out)
-{
-    t->out = out;
-    if (!t->st.failed && !t->st.done) {
-        if (streams_lines(t)) {
-            const char *line;
-            size_t n;
-            if (t->nd && ndjson_finish(t->nd, &line, &n) == 1)
-                (void)ollama_line(t, line, n);
-        } else if (t->src == TR_SRC_OPENAI && t->info.stream) {
-            if (t->sse)
-                (void)sse_finish(t->sse);
-            /* Tolerate servers that end after the finish (and usage) chunk
-             * without "data: [DONE]"; Ollama's /v1 ends a failed stream
-             * without a finish chunk, which stays a failure. */
-            if (!t->st.done && !t->st.failed && t->saw_finish) {
-                t->st.done = true;
-                buf_puts(out, "data: [DONE]\n\n");
-            }
-        } else if (t->kind == TR_EMBEDDING && t->src == TR_SRC_OLLAMA) {
+    if (t->kind == TR_EMBEDDING) {
+        if (!t->st.done)
             (void)ollama_embed_finish(t, out);
-        } else {
-            (void)trs_openai_body_finish(t, out);
-        }
-        if (!t->st.done && !t->st.failed)
-            trs_fail(t, "the upstream ended the response before its final chunk", false);
+        return;
     }
-    if (!t->st.failed && !t->info.stream && streams_lines(t) && !t->object_sent) {
+    const char *line;
+    size_t n;
+    if (!t->st.done && t->nd && ndjson_finish(t->nd, &line, &n) == 1)
+        (void)ollama_line(t, line, n);
+    if (t->st.done && !t->st.failed && !t->info.stream && !t->object_sent) {
         ollama_object(t, out);
         t->object_sent = true;
     }
-    if (t->st.failed) {
-        int rc = finish_failed(t, out);
-        t->out = NULL;
-        return rc;
-    }
-    t->out = NULL;
-    if (out->oom)
-        return -1;
-    return 0;
 }
+
+const tr_dialect tr_dialect_ollama = {ollama_feed, ollama_finish};
