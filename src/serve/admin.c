@@ -116,6 +116,7 @@ static void health_free(health_req *h)
     }
     free(h->probes);
     free(h->ups);
+    gw_thread_drop(h->t);
     free(h);
 }
 
@@ -235,6 +236,7 @@ void admin_health(gw_thread *t, conn *c)
     if (!h)
         goto oom;
     h->t = t;
+    gw_thread_hold(t); /* until health_free */
     h->c = c;
     h->n = g->ndeps;
     h->probes = calloc((size_t)g->ndeps + 1, sizeof *h->probes);
@@ -242,6 +244,7 @@ void admin_health(gw_thread *t, conn *c)
     if (!h->probes || !h->ups) {
         free(h->probes);
         free(h->ups);
+        gw_thread_drop(t);
         free(h);
         goto oom;
     }

@@ -59,18 +59,30 @@ typedef struct gateway {
     size_t max_body;
     int *default_fallbacks, ndefault_fallbacks;
     char *master_key_hash; /* sha256 hex of the master key: the hashed_api_key label */
-    struct server *srv;
-    atomic_bool stopping;
+    atomic_bool stopping; /* shutting down: no new retries or fallbacks */
+    atomic_int refs;      /* the generation holder's and each gw_thread's (generation.h) */
 } gateway;
 
-/* One per worker thread (server thread context). */
-typedef struct {
+/* A worker thread's state for one gateway (generation.h): the current one,
+ * or an older one kept while requests that started on it are in flight. */
+typedef struct gw_thread {
     gateway *g;
     int index;
     upstream_pool *up;
     metrics_shard *shard;
     uint64_t rng;
+    int refs; /* the worker's while current, plus each request holding it */
+    struct gw_worker *w;
+    struct gw_thread *next_dead;
 } gw_thread;
+
+/* A request that outlives the handler call (proxy, /health) holds its
+ * gw_thread, so the configuration it started on stays alive until it ends.
+ * Worker thread only. */
+void gw_thread_hold(gw_thread *t);
+void gw_thread_drop(gw_thread *t);
+/* serve.c */
+void gateway_free(gateway *g);
 
 int64_t gw_now_ns(void);
 

@@ -74,6 +74,7 @@ static void req_free(proxy_req *p)
     buf_free(&p->out);
     buf_free(&p->err);
     free(p->body);
+    gw_thread_drop(p->t); /* may free the configuration this request ran on (generation.h) */
     free(p);
 }
 
@@ -560,6 +561,7 @@ route:;
         return;
     }
     metrics_in_flight_add(g->metrics, 1); /* until req_free */
+    gw_thread_hold(t);                    /* until req_free */
     memcpy(p->body, body, len);
     p->body[len] = '\0';
     p->body_len = len;
