@@ -113,6 +113,24 @@ static int group_find(const metrics_registry *r, const char *name)
     }
 }
 
+/* The group's index, added (with its hash entry) when new; -1 when out of memory. */
+static int group_add(metrics_registry *r, const char *name)
+{
+    int g = group_find(r, name);
+    if (g >= 0)
+        return g;
+    g = (int)r->ngroups++;
+    r->group_raw[g] = strdup(name);
+    r->group_esc[g] = esc_dup(name);
+    if (!r->group_raw[g] || !r->group_esc[g])
+        return -1;
+    size_t mask = r->group_idx_cap - 1, j = str_hash(name) & mask;
+    while (r->group_idx[j])
+        j = (j + 1) & mask;
+    r->group_idx[j] = (uint32_t)g + 1;
+    return g;
+}
+
 /* Two deployments share a series when the labels the projection shows are
  * equal. Compared on the escaped values, which are equal iff the raw are. */
 static bool same_proj(const dep_info *a, const dep_info *b, enum proj pj)
@@ -224,12 +242,12 @@ metrics_registry *metrics_new(const metrics_config *cfg, char *err, size_t errle
         goto fail;
 
     /* model groups, in config order, and a hash index over them */
-    size_t n = r->ndep;
+    size_t n = r->ndep, ng = n + cfg->nextra_groups;
     r->dep = calloc(n ? n : 1, sizeof *r->dep);
-    r->group_raw = calloc(n + 1, sizeof *r->group_raw);
-    r->group_esc = calloc(n + 1, sizeof *r->group_esc);
+    r->group_raw = calloc(ng + 1, sizeof *r->group_raw);
+    r->group_esc = calloc(ng + 1, sizeof *r->group_esc);
     r->group_idx_cap = 16;
-    while (r->group_idx_cap < 2 * (n + 1))
+    while (r->group_idx_cap < 2 * (ng + 1))
         r->group_idx_cap *= 2;
     r->group_idx = calloc(r->group_idx_cap, sizeof *r->group_idx);
     r->dep_state = calloc(n ? n : 1, sizeof *r->dep_state);
@@ -242,18 +260,9 @@ metrics_registry *metrics_new(const metrics_config *cfg, char *err, size_t errle
         const metrics_deployment_def *d = &cfg->deployments[i];
         dep_info *di = &r->dep[i];
         atomic_init(&r->dep_state[i], -1);
-        int g = group_find(r, d->model_group);
-        if (g < 0) {
-            g = (int)r->ngroups++;
-            r->group_raw[g] = strdup(d->model_group);
-            r->group_esc[g] = esc_dup(d->model_group);
-            if (!r->group_raw[g] || !r->group_esc[g])
-                goto fail;
-            size_t mask = r->group_idx_cap - 1, j = str_hash(d->model_group) & mask;
-            while (r->group_idx[j])
-                j = (j + 1) & mask;
-            r->group_idx[j] = (uint32_t)g + 1;
-        }
+        int g = group_add(r, d->model_group);
+        if (g < 0)
+            goto fail;
         di->grp = (unsigned)g;
         size_t ml;
         const char *m = strip_provider(d->litellm_model, d->api_provider, &ml);
@@ -274,6 +283,9 @@ metrics_registry *metrics_new(const metrics_config *cfg, char *err, size_t errle
             }
         }
     }
+    for (size_t i = 0; i < cfg->nextra_groups; i++)
+        if (group_add(r, cfg->extra_groups[i]) < 0)
+            goto fail;
     r->group_esc[r->ngroups] = strdup("other");
     if (!r->group_esc[r->ngroups])
         goto fail;

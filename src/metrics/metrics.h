@@ -54,6 +54,9 @@ typedef struct {
     /* Additions to the contract (zero-initialised fields keep the defaults): */
     const char *user_id;        /* `user` label (LiteLLM: "default_user_id" with the master key); NULL -> "None" */
     bool emit_created;          /* also emit prometheus_client's <name>_created gauges (off: see docs/metrics.md) */
+    const char *const *extra_groups; /* requested_model values besides the deployments' model groups: the
+                                        names a wildcard group's backend lists ("ollama/gemma3:27b") */
+    size_t nextra_groups;
 } metrics_config;
 
 /* Routes are label values: only these fixed strings, never client input. */

@@ -44,6 +44,12 @@ typedef struct {
      * context-window errors. Filled by fallback_resolve (fallback.h). */
     int *fallbacks, nfallbacks;
     int *cw_fallbacks, ncw_fallbacks;
+    /* model_name with one '*' (ollama/<star>, or <star> alone): matches names that start
+     * with name[0..prefix_len) and end with suffix; the part between
+     * replaces the '*' of each deployment's upstream model. */
+    bool wildcard;
+    size_t prefix_len;
+    const char *suffix;
 } gw_group;
 
 typedef struct gateway {
@@ -58,6 +64,10 @@ typedef struct gateway {
     long cooldown_ns;
     size_t max_body;
     int *default_fallbacks, ndefault_fallbacks;
+    int *wild, nwild;      /* wildcard groups, most specific (longest literal part) first */
+    int wildcards;         /* = nwild (read by the poller) */
+    char **listed;         /* discover_listed: names the wildcard groups' backends list, sorted */
+    size_t nlisted;
     char *master_key_hash; /* sha256 hex of the master key: the hashed_api_key label */
     atomic_bool stopping; /* shutting down: no new retries or fallbacks */
     atomic_int refs;      /* the generation holder's and each gw_thread's (generation.h) */

@@ -47,10 +47,19 @@ typedef struct {
     int64_t t_attempt;
     int fallbacks;          /* fallback groups tried (x-litellm-attempted-fallbacks) */
     char call_id[40];       /* x-litellm-call-id: a random UUID */
+    char capture[256];      /* wildcard groups: what the client's name had in place of the '*' */
     metrics_request rec;
 } proxy_req;
 
 #define STREAM_HEADERS "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+
+/* The requested_model label of the group being tried: for the requested
+ * one, what account() records (a wildcard group's pattern, or a name its
+ * backend lists); for a fallback group its name. */
+static const char *grp_label(const proxy_req *p)
+{
+    return p->grp == p->orig ? p->rec.requested_model : p->grp->name;
+}
 
 static void access_log(const proxy_req *p)
 {
@@ -313,7 +322,7 @@ static void attempt_failed(proxy_req *p, int status, const char *exc_class, int 
 {
     gateway *g = p->t->g;
     gw_deployment *d = &g->deps[p->dep];
-    metrics_attempt a = {.deployment = p->dep, .requested_model = p->grp->name, .status = status,
+    metrics_attempt a = {.deployment = p->dep, .requested_model = grp_label(p), .status = status,
                          .exception_class = exc_class};
     metrics_record_attempt(p->t->shard, &a);
     if (router_report(g, d, false, status, 0))
@@ -380,7 +389,7 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
     int frc = p->ts ? tr_stream_finish(p->ts, &p->out) : -1;
     bool ok = res == UP_OK && frc == 0 && !tr_stream_stats(p->ts)->failed;
     fill_usage(p);
-    metrics_attempt a = {.deployment = p->dep, .requested_model = p->grp->name, .status = ok ? 200 : 500,
+    metrics_attempt a = {.deployment = p->dep, .requested_model = grp_label(p), .status = ok ? 200 : 500,
                          .exception_class = ok ? NULL : d->exc_stream};
     metrics_record_attempt(p->t->shard, &a);
     if (router_report(g, d, ok, ok ? 200 : 500, now - p->t_attempt) && !ok)
@@ -436,8 +445,15 @@ static bool start_attempt(proxy_req *p)
      * the body again since building the upstream body modifies the tree. */
     json_t *root = p->root;
     p->root = NULL;
-    int brc = root ? tr_build_request_parsed(p->kind, d->src, root, cd->upstream_model, &ub, &p->info, &e)
-                   : tr_build_request(p->kind, d->src, p->body, p->body_len, cd->upstream_model, &ub, &p->info, &e);
+    /* A wildcard group's deployment: the client's part replaces its '*'. */
+    char wild_model[512];
+    const char *umodel = cd->upstream_model, *star = p->grp->wildcard ? strchr(umodel, '*') : NULL;
+    if (star) {
+        snprintf(wild_model, sizeof wild_model, "%.*s%s%s", (int)(star - umodel), umodel, p->capture, star + 1);
+        umodel = wild_model;
+    }
+    int brc = root ? tr_build_request_parsed(p->kind, d->src, root, umodel, &ub, &p->info, &e)
+                   : tr_build_request(p->kind, d->src, p->body, p->body_len, umodel, &ub, &p->info, &e);
     if (brc != 0) {
         buf_free(&ub);
         p->rec.status = e.status ? e.status : 400;
@@ -492,12 +508,39 @@ void proxy_reject(gw_thread *t, conn *c, metrics_route route, const char *reques
              exc_class);
 }
 
+/* The group named name; else the most specific wildcard group matching it
+ * (LiteLLM: exact model_name first, then patterns). */
 static int find_group(const gateway *g, const char *name)
 {
     for (int i = 0; i < g->ngroups; i++)
         if (strcmp(g->groups[i].name, name) == 0)
             return i;
+    size_t nl = strlen(name);
+    for (int k = 0; k < g->nwild; k++) {
+        const gw_group *grp = &g->groups[g->wild[k]];
+        size_t sl = strlen(grp->suffix);
+        if (nl >= grp->prefix_len + sl && !strncmp(name, grp->name, grp->prefix_len) && !strcmp(name + nl - sl, grp->suffix))
+            return g->wild[k];
+    }
     return -1;
+}
+
+/* The label for a name a wildcard group matched: the gateway's copy of it
+ * when a backend lists it, else the pattern (labels stay bounded). */
+static const char *listed_label(const gateway *g, const gw_group *grp, const char *name)
+{
+    size_t lo = 0, hi = g->nlisted;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(g->listed[mid], name);
+        if (c == 0)
+            return g->listed[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return grp->name;
 }
 
 static void list_groups(const gateway *g, char *out, size_t n)
@@ -574,6 +617,11 @@ route:;
     buf_init(&p->out);
     buf_init(&p->err);
     p->rec.requested_model = p->grp->name;
+    if (p->grp->wildcard && strcmp(model, p->grp->name) != 0) {
+        size_t nl = strlen(model), sl = strlen(p->grp->suffix);
+        snprintf(p->capture, sizeof p->capture, "%.*s", (int)(nl - p->grp->prefix_len - sl), model + p->grp->prefix_len);
+        p->rec.requested_model = listed_label(g, p->grp, model);
+    }
     p->rec.route = route;
     make_call_id(t, p->call_id, sizeof p->call_id);
     p->rec.t_start = t0;

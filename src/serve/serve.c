@@ -320,6 +320,8 @@ void gateway_free(gateway *g)
     free(g->groups);
     metrics_free(g->metrics);
     free(g->master_key_hash);
+    free(g->wild);
+    discover_listed_free(g->listed, g->nlisted);
     if (g->cfg)
         config_free(g->cfg);
     free(g);
@@ -327,12 +329,19 @@ void gateway_free(gateway *g)
 
 static long secs_to_ms(double s) { return s > 0 ? (long)(s * 1000.0) : 0; }
 
-static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
+/* Takes cfg and listed (discover_listed), also on failure. */
+static gateway *gateway_new(config *cfg, char **listed, size_t nlisted, int nshards, char *err, size_t errlen)
 {
     gateway *g = calloc(1, sizeof *g);
-    if (!g)
+    if (!g) {
+        config_free(cfg);
+        discover_listed_free(listed, nlisted);
+        snprintf(err, errlen, "out of memory");
         return NULL;
+    }
     g->cfg = cfg;
+    g->listed = listed;
+    g->nlisted = nlisted;
     atomic_init(&g->refs, 1);
     g->ndeps = (int)cfg->ndeployments;
     g->deps = calloc((size_t)g->ndeps + 1, sizeof *g->deps);
@@ -375,7 +384,21 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
                                            .model_id = cd->model_id, .api_base = cd->api_base,
                                            .api_provider = cd->provider_name};
     }
-    if (fallback_resolve(g) < 0) {
+    g->wild = calloc((size_t)g->ngroups + 1, sizeof *g->wild);
+    for (int i = 0; g->wild && i < g->ngroups; i++) {
+        gw_group *grp = &g->groups[i];
+        if (!(grp->wildcard = discover_wildcard(grp->name, &grp->prefix_len, &grp->suffix)))
+            continue;
+        size_t lit = strlen(grp->name) - 1;
+        int at = g->nwild++;
+        while (at > 0 && strlen(g->groups[g->wild[at - 1]].name) - 1 < lit) {
+            g->wild[at] = g->wild[at - 1];
+            at--;
+        }
+        g->wild[at] = i;
+    }
+    g->wildcards = g->nwild;
+    if (!g->wild || fallback_resolve(g) < 0) {
         free(defs);
         gateway_free(g);
         snprintf(err, errlen, "out of memory");
@@ -386,7 +409,8 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
     metrics_config mc = {.deployments = defs, .ndeployments = (size_t)g->ndeps,
                          .latency_buckets = cfg->latency_buckets, .nbuckets = cfg->nlatency_buckets,
                          .hashed_api_key = g->master_key_hash, .api_key_alias = NULL, .nshards = nshards,
-                         .user_id = cfg->master_key ? "default_user_id" : NULL};
+                         .user_id = cfg->master_key ? "default_user_id" : NULL,
+                         .extra_groups = (const char *const *)g->listed, .nextra_groups = g->nlisted};
     g->metrics = metrics_new(&mc, err, errlen);
     free(defs);
     if (!g->metrics) {
@@ -416,7 +440,9 @@ static config *load_config(const serve_opts *o, const char *watch_base, int wait
 
 static gateway *build(config *cfg, const serve_opts *o, int threads, char *err, size_t errlen)
 {
-    gateway *g = gateway_new(cfg, threads, err, errlen); /* owns cfg, also on failure */
+    size_t nlisted;
+    char **listed = discover_listed(cfg, &nlisted);
+    gateway *g = gateway_new(cfg, listed, nlisted, threads, err, errlen); /* owns both, also on failure */
     if (g)
         g->max_body = (size_t)o->max_body_mb << 20;
     return g;
