@@ -4,10 +4,13 @@
 #ifndef TOLLGATE_NET_LISTEN_H
 #define TOLLGATE_NET_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Returns the socket, or -1 with a message in err (address in use, bad
- * host...). */
-int net_listen(const char *host, int port, char *err, size_t errlen);
+ * host...). exclusive: first make sure no socket holds host:port yet, by
+ * binding a probe without SO_REUSEPORT, so that a second instance fails
+ * with "Address already in use" instead of silently sharing the port. */
+int net_listen(const char *host, int port, bool exclusive, char *err, size_t errlen);
 
 #endif

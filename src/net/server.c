@@ -1,26 +1,24 @@
 /* HTTP/1.1 server on libevent: one loop per worker thread, raw sockets,
- * a growable input buffer per connection and an evbuffer for output. */
-#include "net/server.h"
+ * a growable input buffer per connection and an evbuffer for output.
+ * This file reads requests (with their deadlines) and runs the workers;
+ * respond.c writes the answers. */
+#include "net/server_int.h"
 
 #include "net/listen.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
 #include <event2/thread.h>
 
 /* Connections start with a small read buffer that grows on demand: most
@@ -28,79 +26,22 @@
  * (and buffer) for minutes, so 10,000 streams must not cost 16 KiB each. */
 #define READ_CHUNK 2048
 #define READ_MIN_FREE 512
-
-typedef struct worker worker;
-
-enum conn_state { ST_READING, ST_HANDLING, ST_CLOSED };
-
-struct conn {
-    worker *w;
-    int fd;
-    enum conn_state state;
-    struct event *rev, *wev, *timer, *reaper;
-    char *in;
-    size_t in_len, in_cap;
-    struct evbuffer *out;
-    /* Current request framing. The parsed head itself is not kept: its
-     * pointers would dangle when the buffer grows for the body, and its
-     * header array would cost 2 KiB per connection for a whole stream. */
-    int64_t content_length;
-    bool chunked, expect_continue;
-    size_t head_len;
-    size_t body_at, body_len; /* decoded body at in[body_at..+body_len) */
-    size_t raw_at;            /* chunked: first raw byte not yet decoded */
-    size_t consumed;          /* raw bytes of this request in the buffer */
-    http_chunked chunk;
-    bool have_head, keep_alive, head_method, streaming, sent_continue;
-    bool processing, broken, close_after_write, want_drain;
-    void (*close_cb)(conn *, void *);
-    void *close_arg;
-    void (*drain_cb)(conn *, void *);
-    void *drain_arg;
-    size_t drain_low;
-    conn *next, *prev;
-};
-
-struct worker {
-    server *s;
-    int index;
-    int lfd;
-    pthread_t tid;
-    struct event_base *base;
-    struct event *accept_ev, *stop_ev, *grace_ev;
-    void *ctx;
-    conn *conns;
-    int handling;
-    bool stopping;
-    time_t date_sec;
-    char date[64];
-    http_request scratch; /* the head handed to the handler, valid during the call */
-};
-
-struct server {
-    server_config cfg;
-    int nworkers;
-    worker *workers;
-    int port;
-    atomic_int grace_ms;
-    struct event *sig_int, *sig_term;
-};
+/* Connections over max_conns answered 503 at the same time, at most; more
+ * are closed unanswered. */
+#define SHED_MAX 64
+/* At the descriptor limit, accepting pauses this long (and the warning is
+ * repeated at most once a minute). */
+#define ACCEPT_PAUSE_MS 100
+#define FD_WARN_EVERY_MS 60000
 
 static void conn_close(conn *c);
 static void process_input(conn *c);
 
-/* --- helpers --- */
-
-static const char *date_header(worker *w)
+int64_t srv_now_ms(void)
 {
-    time_t now = time(NULL);
-    if (now != w->date_sec) {
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(w->date, sizeof w->date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-        w->date_sec = now;
-    }
-    return w->date;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void set_nodelay(int fd)
@@ -110,59 +51,53 @@ static void set_nodelay(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-static void arm_timer(conn *c)
+static void arm_ms(conn *c, int64_t ms)
 {
-    int ms = c->w->s->cfg.idle_timeout_ms;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    if (ms < 0)
+        ms = 0;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(c->timer, &tv);
 }
 
-/* Defers the teardown to the loop so no caller up the stack holds a freed
- * conn (writes can fail deep inside a handler). */
-static void schedule_reap(conn *c)
+/* Deadlines are set when a phase starts, not on every byte: a client
+ * trickling bytes cannot push them back (slowloris). */
+static void phase_head(conn *c)
 {
-    c->broken = true;
-    event_active(c->reaper, 0, 0);
+    c->phase = PH_HEAD;
+    arm_ms(c, c->w->s->cfg.header_timeout_ms);
 }
 
-static void flush_out(conn *c)
+static void phase_idle(conn *c)
 {
-    while (evbuffer_get_length(c->out) > 0) {
-        int n = evbuffer_write(c->out, c->fd);
-        if (n > 0)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            event_add(c->wev, NULL);
-            return;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        schedule_reap(c);
-        return;
-    }
-    event_del(c->wev);
-    if (c->close_after_write) {
-        schedule_reap(c);
-        return;
-    }
-    if (c->want_drain && c->drain_cb) {
-        c->want_drain = false;
-        c->drain_cb(c, c->drain_arg);
-    }
+    c->phase = PH_IDLE;
+    arm_ms(c, c->w->s->cfg.idle_timeout_ms);
 }
 
-static void after_write(conn *c)
+/* The body's deadline: body_timeout after the head, plus one second for
+ * every body_min_rate bytes received so far. Sending slower than the rate
+ * loses time; sending faster banks it. */
+static void arm_body_deadline(conn *c)
 {
-    if (c->broken)
+    const server_config *cfg = &c->w->s->cfg;
+    size_t got = c->chunked ? c->body_len + (c->in_len - c->raw_at) : c->in_len - c->head_len;
+    int64_t credit = (int64_t)(got / (size_t)cfg->body_min_rate) * 1000;
+    arm_ms(c, c->body_start_ms + cfg->body_timeout_ms + credit - srv_now_ms());
+}
+
+/* End of input with nothing left to answer: close once the output is out. */
+static void eof_when_idle(conn *c)
+{
+    if (!c->read_eof || c->state != ST_READING || c->broken || c->close_after_write)
         return;
-    flush_out(c);
-    if (c->drain_cb && evbuffer_get_length(c->out) > c->drain_low)
-        c->want_drain = true;
+    if (evbuffer_get_length(c->out) > 0)
+        c->close_after_write = true; /* srv_flush_out closes when done */
+    else
+        srv_schedule_reap(c);
 }
 
 /* The response is complete: drop the request from the buffer and serve the
  * next pipelined one, if any. */
-static void finish_response(conn *c)
+void srv_finish_response(conn *c)
 {
     c->w->handling--;
     c->close_cb = NULL;
@@ -173,194 +108,34 @@ static void finish_response(conn *c)
     if (!c->keep_alive || c->w->stopping) {
         c->close_after_write = true;
         c->state = ST_READING;
-        after_write(c);
+        srv_after_write(c);
         return;
     }
     memmove(c->in, c->in + c->consumed, c->in_len - c->consumed);
     c->in_len -= c->consumed;
     c->consumed = 0;
     c->have_head = false;
+    http_head_scan_init(&c->scan);
     c->state = ST_READING;
-    after_write(c);
+    srv_after_write(c);
     if (c->broken)
         return;
-    arm_timer(c);
-    event_add(c->rev, NULL);
+    if (c->in_len > 0)
+        phase_head(c);
+    else
+        phase_idle(c);
+    if (!c->read_eof)
+        event_add(c->rev, NULL);
     if (!c->processing && c->in_len > 0)
         process_input(c);
+    eof_when_idle(c);
 }
-
-/* Appends s to a head being built in a fixed buffer; false when full. */
-static bool head_put(char *h, size_t *n, size_t cap, const char *s, size_t len)
-{
-    if (len > cap - *n)
-        return false;
-    memcpy(h + *n, s, len);
-    *n += len;
-    return true;
-}
-
-static size_t fmt_uint(char *out, unsigned long long v, unsigned base)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
-/* The response head, built in one buffer and added with one call (no
- * printf on the hot path). content_length < 0: chunked. */
-static void write_head(conn *c, int status, const char *ctype, const char *extra, long long content_length)
-{
-    char h[1024], num[24];
-    size_t n = 0;
-    const char *reason = http_reason(status), *date = date_header(c->w);
-    bool ok = head_put(h, &n, sizeof h, "HTTP/1.1 ", 9);
-    ok = ok && head_put(h, &n, sizeof h, num, fmt_uint(num, (unsigned)status, 10));
-    ok = ok && head_put(h, &n, sizeof h, " ", 1) && head_put(h, &n, sizeof h, reason, strlen(reason)) &&
-         head_put(h, &n, sizeof h, "\r\n", 2) && head_put(h, &n, sizeof h, date, strlen(date));
-    if (ctype)
-        ok = ok && head_put(h, &n, sizeof h, "Content-Type: ", 14) && head_put(h, &n, sizeof h, ctype, strlen(ctype)) &&
-             head_put(h, &n, sizeof h, "\r\n", 2);
-    if (extra)
-        ok = ok && head_put(h, &n, sizeof h, extra, strlen(extra));
-    if (content_length < 0)
-        ok = ok && head_put(h, &n, sizeof h, "Transfer-Encoding: chunked\r\n", 28);
-    else
-        ok = ok && head_put(h, &n, sizeof h, "Content-Length: ", 16) &&
-             head_put(h, &n, sizeof h, num, fmt_uint(num, (unsigned long long)content_length, 10)) &&
-             head_put(h, &n, sizeof h, "\r\n", 2);
-    if (!c->keep_alive || c->w->stopping)
-        ok = ok && head_put(h, &n, sizeof h, "Connection: close\r\n", 19);
-    ok = ok && head_put(h, &n, sizeof h, "\r\n", 2);
-    if (ok) {
-        evbuffer_add(c->out, h, n);
-        return;
-    }
-    /* An unusually long ctype or extra: the slow way. */
-    evbuffer_add_printf(c->out, "HTTP/1.1 %d %s\r\n%s", status, reason, date);
-    if (ctype)
-        evbuffer_add_printf(c->out, "Content-Type: %s\r\n", ctype);
-    if (extra)
-        evbuffer_add(c->out, extra, strlen(extra));
-    if (content_length < 0)
-        evbuffer_add(c->out, "Transfer-Encoding: chunked\r\n", 28);
-    else
-        evbuffer_add_printf(c->out, "Content-Length: %lld\r\n", content_length);
-    if (!c->keep_alive || c->w->stopping)
-        evbuffer_add(c->out, "Connection: close\r\n", 19);
-    evbuffer_add(c->out, "\r\n", 2);
-}
-
-/* Answers a request that never reached the handler, then closes. */
-static void reject(conn *c, int status, const char *msg)
-{
-    char body[256];
-    int n = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"%d\"}}", msg, status);
-    c->keep_alive = false;
-    c->head_method = false;
-    write_head(c, status, "application/json", NULL, n);
-    evbuffer_add(c->out, body, (size_t)n);
-    c->close_after_write = true;
-    event_del(c->rev);
-    flush_out(c);
-}
-
-/* --- public response API --- */
-
-int conn_respond(conn *c, int status, const char *ctype, const char *extra, const void *body, size_t len)
-{
-    if (c->broken || c->state != ST_HANDLING || c->streaming)
-        return -1;
-    write_head(c, status, ctype, extra, (long long)len);
-    if (!c->head_method && len)
-        evbuffer_add(c->out, body, len);
-    finish_response(c);
-    return 0;
-}
-
-int conn_stream_begin(conn *c, int status, const char *ctype, const char *extra)
-{
-    if (c->broken || c->state != ST_HANDLING || c->streaming)
-        return -1;
-    c->streaming = true;
-    write_head(c, status, ctype, extra, -1);
-    after_write(c);
-    return c->broken ? -1 : 0;
-}
-
-int conn_stream_write(conn *c, const void *data, size_t len)
-{
-    if (c->broken || !c->streaming)
-        return -1;
-    if (len == 0)
-        return 0;
-    if (!c->head_method) {
-        char size[24];
-        size_t n = fmt_uint(size, len, 16);
-        size[n++] = '\r';
-        size[n++] = '\n';
-        evbuffer_add(c->out, size, n);
-        evbuffer_add(c->out, data, len);
-        evbuffer_add(c->out, "\r\n", 2);
-    }
-    after_write(c);
-    return c->broken ? -1 : 0;
-}
-
-int conn_stream_end(conn *c)
-{
-    if (c->broken || !c->streaming)
-        return -1;
-    if (!c->head_method)
-        evbuffer_add(c->out, "0\r\n\r\n", 5);
-    finish_response(c);
-    return 0;
-}
-
-void conn_abort(conn *c)
-{
-    if (c->state == ST_HANDLING) {
-        c->w->handling--;
-        c->state = ST_READING;
-    }
-    c->close_cb = NULL;
-    c->drain_cb = NULL;
-    /* Send what was already accepted, then reset: a cut mid-stream. */
-    if (evbuffer_get_length(c->out))
-        evbuffer_write(c->out, c->fd);
-    shutdown(c->fd, SHUT_RDWR);
-    schedule_reap(c);
-}
-
-void conn_set_close_cb(conn *c, void (*cb)(conn *, void *), void *arg)
-{
-    c->close_cb = cb;
-    c->close_arg = arg;
-}
-
-void conn_set_drain_cb(conn *c, size_t low_water, void (*cb)(conn *, void *), void *arg)
-{
-    c->drain_cb = cb;
-    c->drain_arg = arg;
-    c->drain_low = low_water;
-}
-
-size_t conn_pending_output(const conn *c) { return evbuffer_get_length(c->out); }
-struct event_base *conn_base(const conn *c) { return c->w->base; }
-void *conn_thread_ctx(const conn *c) { return c->w->ctx; }
-int conn_thread_index(const conn *c) { return c->w->index; }
 
 /* --- reading requests --- */
 
 /* Reads the body of the current request; returns true when it is complete.
  * A chunked body is decoded in place: decoded bytes are moved down to follow
- * the head, raw_at marks the first raw byte not yet decoded. */
+ * the head, and the undecoded rest right after them. */
 static bool body_complete(conn *c)
 {
     const server_config *cfg = &c->w->s->cfg;
@@ -368,14 +143,20 @@ static bool body_complete(conn *c)
         size_t len = c->in_len - c->raw_at, used = 0;
         int rc = http_chunked_decode(&c->chunk, c->in + c->raw_at, &len, &used);
         if (rc < 0) {
-            reject(c, 400, "malformed chunked body");
+            srv_reject(c, 400, "malformed chunked body");
             return false;
         }
         memmove(c->in + c->body_at + c->body_len, c->in + c->raw_at, len);
         c->body_len += len;
         c->raw_at += used;
-        if (c->body_len > cfg->max_body) {
-            reject(c, 413, "request body too large");
+        size_t rest = c->in_len - c->raw_at, to = c->body_at + c->body_len;
+        memmove(c->in + to, c->in + c->raw_at, rest);
+        c->raw_at = to;
+        c->in_len = to + rest;
+        /* A chunk announced larger than what is left of the limit is
+         * refused now, not after buffering up to the limit. */
+        if (c->body_len > cfg->max_body || c->chunk.remaining > cfg->max_body - c->body_len) {
+            srv_reject(c, 413, "request body too large");
             return false;
         }
         if (rc == 1) {
@@ -392,42 +173,82 @@ static bool body_complete(conn *c)
     return true;
 }
 
+/* Gives a head announcing a body to the on_head hook. Returns true when the
+ * hook answered (the connection then ends without reading the body). */
+static bool head_refused(conn *c, const http_request *req)
+{
+    const server_config *cfg = &c->w->s->cfg;
+    if (!cfg->on_head || (c->content_length <= 0 && !c->chunked))
+        return false;
+    bool keep_alive = c->keep_alive;
+    c->keep_alive = false; /* an answer now says Connection: close */
+    c->state = ST_HANDLING;
+    c->w->handling++;
+    cfg->on_head(c, req, cfg->ud);
+    if (c->state == ST_HANDLING && !c->streaming) {
+        c->state = ST_READING;
+        c->w->handling--;
+        c->keep_alive = keep_alive;
+        return false;
+    }
+    return true;
+}
+
+/* Parses the head once its blank line is in; returns false when the
+ * request cannot go on (incomplete, refused or answered). */
+static bool take_head(conn *c)
+{
+    const server_config *cfg = &c->w->s->cfg;
+    size_t hl = http_head_scan_feed(&c->scan, c->in, c->in_len);
+    if (hl == 0) {
+        if (c->in_len > cfg->max_head)
+            srv_reject(c, 431, "request head too large");
+        return false;
+    }
+    http_request *req = &c->w->scratch;
+    int rc = http_parse_request(c->in, hl, cfg->max_head, req);
+    if (rc <= 0) {
+        srv_reject(c, rc == HTTP_E_TOO_LARGE ? 431 : rc == HTTP_E_VERSION ? 505 : 400,
+                   rc == HTTP_E_TOO_LARGE ? "request head too large" : "malformed HTTP request");
+        return false;
+    }
+    c->have_head = true;
+    c->head_len = (size_t)rc;
+    c->body_at = c->raw_at = c->head_len;
+    c->body_len = 0;
+    c->sent_continue = false;
+    http_chunked_init(&c->chunk);
+    c->keep_alive = req->keep_alive;
+    c->head_method = http_method_is(req, "HEAD");
+    c->content_length = req->content_length;
+    c->chunked = req->chunked;
+    c->expect_continue = req->expect_continue;
+    c->phase = PH_BODY;
+    c->body_start_ms = srv_now_ms();
+    if (head_refused(c, req))
+        return false;
+    if (req->content_length > (int64_t)cfg->max_body) {
+        srv_reject(c, 413, "request body too large");
+        return false;
+    }
+    return true;
+}
+
 static void process_input(conn *c)
 {
     const server_config *cfg = &c->w->s->cfg;
     c->processing = true;
     while (c->state == ST_READING && !c->broken && !c->close_after_write && c->in_len > 0) {
-        if (!c->have_head) {
-            http_request *req = &c->w->scratch;
-            int rc = http_parse_request(c->in, c->in_len, cfg->max_head, req);
-            if (rc == HTTP_INCOMPLETE)
-                break;
-            if (rc < 0) {
-                reject(c, rc == HTTP_E_TOO_LARGE ? 431 : rc == HTTP_E_VERSION ? 505 : 400,
-                       rc == HTTP_E_TOO_LARGE ? "request head too large" : "malformed HTTP request");
-                break;
-            }
-            c->have_head = true;
-            c->head_len = (size_t)rc;
-            c->body_at = c->raw_at = c->head_len;
-            c->body_len = 0;
-            c->sent_continue = false;
-            http_chunked_init(&c->chunk);
-            c->keep_alive = req->keep_alive;
-            c->head_method = http_method_is(req, "HEAD");
-            c->content_length = req->content_length;
-            c->chunked = req->chunked;
-            c->expect_continue = req->expect_continue;
-            if (req->content_length > (int64_t)cfg->max_body) {
-                reject(c, 413, "request body too large");
-                break;
-            }
-        }
+        if (!c->have_head && !take_head(c))
+            break;
         if (!body_complete(c)) {
-            if (!c->close_after_write && c->expect_continue && !c->sent_continue) {
+            if (c->state != ST_READING || c->close_after_write || c->broken)
+                break;
+            arm_body_deadline(c);
+            if (c->expect_continue && !c->sent_continue) {
                 c->sent_continue = true;
                 evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-                flush_out(c);
+                srv_flush_out(c);
             }
             break;
         }
@@ -438,7 +259,7 @@ static void process_input(conn *c)
          * and the result lives in the worker, not in every connection. */
         http_request *req = &c->w->scratch;
         if (http_parse_request(c->in, c->head_len, cfg->max_head, req) != (int)c->head_len) {
-            schedule_reap(c); /* cannot happen: the same bytes parsed before */
+            srv_schedule_reap(c); /* cannot happen: the same bytes parsed before */
             break;
         }
         cfg->handler(c, req, c->in + c->body_at, c->body_len, cfg->ud);
@@ -448,6 +269,16 @@ static void process_input(conn *c)
     c->processing = false;
 }
 
+/* Input after the last answer is read and dropped until the client closes
+ * or the linger timer fires. */
+static void linger_read(conn *c)
+{
+    char sink[16384];
+    ssize_t n = read(c->fd, sink, sizeof sink);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK))
+        conn_close(c);
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     conn *c = arg;
@@ -455,11 +286,17 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     const server_config *cfg = &c->w->s->cfg;
     if (c->broken)
         return;
+    if (c->state == ST_LINGER) {
+        linger_read(c);
+        return;
+    }
     if (c->in_cap - c->in_len < READ_MIN_FREE) {
-        size_t limit = cfg->max_head + cfg->max_body + READ_CHUNK;
+        /* Before the head is in, a connection holds at most about max_head
+         * bytes: memory for one that has not authenticated stays small. */
+        size_t limit = c->have_head ? cfg->max_head + cfg->max_body + READ_CHUNK : cfg->max_head + READ_CHUNK;
         if (c->in_cap >= limit) {
             /* Buffer full of pipelined data while a response is pending:
-             * stop reading until it is done (finish_response re-arms). */
+             * stop reading until it is done (srv_finish_response re-arms). */
             event_del(c->rev);
             return;
         }
@@ -468,14 +305,30 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             ncap = limit;
         char *p = realloc(c->in, ncap + 1);
         if (!p) {
-            schedule_reap(c);
+            srv_schedule_reap(c);
             return;
         }
         c->in = p;
         c->in_cap = ncap;
     }
     ssize_t n = read(fd, c->in + c->in_len, c->in_cap - c->in_len);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK)) {
+    if (n == 0) {
+        /* End of input: no more requests. What was asked is still answered
+         * (a half-close), unless the server treats EOF as the client gone. */
+        c->read_eof = true;
+        event_del(c->rev);
+        if (c->state == ST_HANDLING) {
+            if (cfg->eof_cancels)
+                conn_close(c);
+            return;
+        }
+        if (evbuffer_get_length(c->out) == 0 && !c->close_after_write)
+            conn_close(c);
+        else
+            eof_when_idle(c);
+        return;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK) {
         conn_close(c);
         return;
     }
@@ -483,7 +336,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         return;
     c->in_len += (size_t)n;
     if (c->state == ST_READING) {
-        arm_timer(c);
+        if (c->phase == PH_IDLE)
+            phase_head(c);
         if (!c->processing)
             process_input(c);
     }
@@ -495,7 +349,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     (void)what;
     conn *c = arg;
     if (!c->broken)
-        flush_out(c);
+        srv_flush_out(c);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -503,10 +357,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     conn *c = arg;
-    if (c->state != ST_READING || c->broken)
+    if (c->broken)
         return;
-    if (c->in_len > 0 && !c->close_after_write)
-        reject(c, 408, "request not received in time"); /* slow client */
+    if (c->state == ST_LINGER || c->close_after_write) {
+        conn_close(c); /* the answer was not read in time, or lingering is over */
+        return;
+    }
+    if (c->state != ST_READING)
+        return;
+    if (c->in_len > 0 || c->have_head)
+        srv_reject(c, 408, "request not received in time"); /* slow client */
     else
         conn_close(c);
 }
@@ -537,6 +397,7 @@ static void conn_close(conn *c)
     evbuffer_free(c->out);
     close(c->fd);
     free(c->in);
+    atomic_fetch_sub(c->counted ? &w->s->nconns : &w->s->nshed, 1);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -548,38 +409,118 @@ static void conn_close(conn *c)
         event_base_loopexit(w->base, NULL);
 }
 
+/* A connection over the cap gets no read buffer: it is answered 503 at once
+ * and only lingers. */
+static conn *conn_new(worker *w, int fd, bool counted)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (c && counted)
+        c->in = malloc(READ_CHUNK + 1);
+    if (c)
+        c->out = evbuffer_new();
+    if (!c || (counted && !c->in) || !c->out) {
+        if (c) {
+            free(c->in);
+            if (c->out)
+                evbuffer_free(c->out);
+        }
+        free(c);
+        close(fd);
+        atomic_fetch_sub(counted ? &w->s->nconns : &w->s->nshed, 1);
+        return NULL;
+    }
+    c->w = w;
+    c->fd = fd;
+    c->counted = counted;
+    c->in_cap = counted ? READ_CHUNK : 0;
+    c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, c);
+    c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+    c->timer = evtimer_new(w->base, on_timer, c);
+    c->reaper = event_new(w->base, -1, 0, on_reap, c);
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    if (!counted) {
+        srv_reject(c, 503, "too many connections: try again later");
+        return c;
+    }
+    event_add(c->rev, NULL);
+    /* A new connection must send its head in time too, first byte or not. */
+    phase_head(c);
+    return c;
+}
+
+static void warn_fd_limit(worker *w, int err)
+{
+    server *s = w->s;
+    long long now = srv_now_ms(), last = atomic_load(&s->fd_warned_ms);
+    if (!s->cfg.warn || (last && now - last < FD_WARN_EVERY_MS) ||
+        !atomic_compare_exchange_strong(&s->fd_warned_ms, &last, now))
+        return;
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "cannot accept connections: %s; pausing accepts for %d ms at a time until descriptors are free "
+             "(raise the limit with ulimit -n, or lower --max-conns)",
+             strerror(err), ACCEPT_PAUSE_MS);
+    s->cfg.warn(s->cfg.ud, msg);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker *w = arg;
+    if (!w->stopping && w->lfd >= 0)
+        event_add(w->accept_ev, NULL);
+}
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
     (void)what;
     worker *w = arg;
+    server *s = w->s;
     for (int i = 0; i < 64; i++) {
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or EMFILE: try again on the next wake-up */
-        set_nodelay(fd);
-        conn *c = calloc(1, sizeof *c);
-        if (c)
-            c->in = malloc(READ_CHUNK + 1);
-        if (!c || !c->in) {
-            free(c);
-            close(fd);
-            continue;
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The listener stays readable: waiting for it again would
+                 * spin. Stop listening for a moment instead. */
+                event_del(w->accept_ev);
+                struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
+                evtimer_add(w->resume_ev, &tv);
+                warn_fd_limit(w, errno);
+            }
+            return; /* EAGAIN: all taken */
         }
-        c->w = w;
-        c->fd = fd;
-        c->in_cap = READ_CHUNK;
-        c->out = evbuffer_new();
-        c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, c);
-        c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-        c->timer = evtimer_new(w->base, on_timer, c);
-        c->reaper = event_new(w->base, -1, 0, on_reap, c);
-        c->next = w->conns;
-        if (w->conns)
-            w->conns->prev = c;
-        w->conns = c;
-        event_add(c->rev, NULL);
-        arm_timer(c);
+        set_nodelay(fd);
+        bool counted = atomic_fetch_add(&s->nconns, 1) < s->cfg.max_conns;
+        if (!counted) {
+            atomic_fetch_sub(&s->nconns, 1);
+            if (atomic_fetch_add(&s->nshed, 1) >= SHED_MAX) {
+                atomic_fetch_sub(&s->nshed, 1);
+                close(fd);
+                continue;
+            }
+        }
+        conn_new(w, fd, counted);
     }
+}
+
+conn *srv_adopt(server *s, int index, int fd)
+{
+    atomic_fetch_add(&s->nconns, 1);
+    return conn_new(&s->workers[index], fd, true);
+}
+
+struct event_base *srv_worker_base(server *s, int index) { return s->workers[index].base; }
+
+int srv_worker_conns(server *s, int index)
+{
+    int n = 0;
+    for (conn *c = s->workers[index].conns; c; c = c->next)
+        n++;
+    return n;
 }
 
 /* --- workers and lifecycle --- */
@@ -606,6 +547,8 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     w->stopping = true;
     if (w->accept_ev)
         event_del(w->accept_ev);
+    if (w->resume_ev)
+        evtimer_del(w->resume_ev);
     /* Close the listener now, not at server_free: with SO_REUSEPORT a
      * successor server on the same port then gets every new connection. */
     if (w->lfd >= 0) {
@@ -644,11 +587,37 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+int server_default_max_conns(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 16384;
+    rlim_t n = rl.rlim_cur > 32 ? (rl.rlim_cur - 32) / 2 : 0;
+    if (n > INT_MAX / 2)
+        n = INT_MAX / 2;
+    return n < 16 ? 16 : (int)n;
+}
+
+/* A soft descriptor limit below the hard one only makes the server refuse
+ * connections it could serve; raise it (best effort, once). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (1u << 20) ? (1u << 20) : rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
 
 server *server_new(const server_config *cfg, char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+    static pthread_once_t once_nofile = PTHREAD_ONCE_INIT;
+    pthread_once(&once_nofile, raise_nofile);
     server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -663,6 +632,17 @@ server *server_new(const server_config *cfg, char *err, size_t errlen)
         s->cfg.max_body = 16 * 1024 * 1024;
     if (s->cfg.idle_timeout_ms <= 0)
         s->cfg.idle_timeout_ms = 60000;
+    if (s->cfg.header_timeout_ms <= 0)
+        s->cfg.header_timeout_ms = 30000;
+    if (s->cfg.body_timeout_ms <= 0)
+        s->cfg.body_timeout_ms = 60000;
+    if (s->cfg.body_min_rate <= 0)
+        s->cfg.body_min_rate = 1024;
+    if (s->cfg.max_conns <= 0)
+        s->cfg.max_conns = server_default_max_conns();
+    atomic_init(&s->nconns, 0);
+    atomic_init(&s->nshed, 0);
+    atomic_init(&s->fd_warned_ms, 0);
     s->nworkers = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->nworkers < 1)
         s->nworkers = 1;
@@ -678,7 +658,11 @@ server *server_new(const server_config *cfg, char *err, size_t errlen)
         worker *w = &s->workers[i];
         w->s = s;
         w->index = i;
-        w->lfd = net_listen(s->cfg.host, s->port, err, errlen);
+        /* The first listener checks that no other process holds the port
+         * (SO_REUSEPORT would share it silently); the others, and a new
+         * generation joining ours, share it. */
+        bool exclusive = i == 0 && s->port != 0 && !s->cfg.join_port;
+        w->lfd = net_listen(s->cfg.host, s->port, exclusive, err, errlen);
         if (w->lfd < 0) {
             s->nworkers = i;
             server_free(s);
@@ -695,6 +679,7 @@ server *server_new(const server_config *cfg, char *err, size_t errlen)
         w->accept_ev = event_new(w->base, w->lfd, EV_READ | EV_PERSIST, on_accept, w);
         w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
         w->grace_ev = evtimer_new(w->base, on_grace, w);
+        w->resume_ev = evtimer_new(w->base, on_resume, w);
     }
     return s;
 }
@@ -736,6 +721,8 @@ void server_free(server *s)
             event_free(w->stop_ev);
         if (w->grace_ev)
             event_free(w->grace_ev);
+        if (w->resume_ev)
+            event_free(w->resume_ev);
         if (w->lfd >= 0)
             close(w->lfd);
         if (w->base)

@@ -9,7 +9,23 @@
  *
  * Lifetime: a conn stays valid until its response is finished, or until the
  * close callback fires (client went away or the socket broke while a
- * response was pending). After either, the handler must not touch it. */
+ * response was pending). After either, the handler must not touch it.
+ *
+ * Limits (docs/reliability.md): a whole head must arrive within
+ * header_timeout_ms of the connection's first byte (or of its opening), a
+ * body within body_timeout_ms plus one second per body_min_rate bytes
+ * received; neither deadline is pushed back by a byte that merely arrives.
+ * Past them the client gets 408 and the connection closes. At most
+ * max_conns connections are open per server; one more gets 503 and is
+ * closed. At the descriptor limit (EMFILE) accepting pauses briefly instead
+ * of spinning. Every answer the server gives before closing (400, 408, 413,
+ * 431, 503, a refusal from on_head) is followed by a lingering close, so
+ * the client reads it instead of a reset.
+ *
+ * A client that half-closes (shutdown(SHUT_WR)) after its request still gets
+ * the answer: end of input means "no more requests". The client is taken as
+ * gone (close callback) when writing to it fails, or at once on end of input
+ * when eof_cancels is set. */
 #ifndef TOLLGATE_NET_SERVER_H
 #define TOLLGATE_NET_SERVER_H
 
@@ -28,6 +44,12 @@ typedef void (*server_handler_fn)(conn *c, const http_request *req, const char *
  * thread's context (conn_thread_ctx). */
 typedef void *(*server_thread_init_fn)(int index, struct event_base *base, void *ud);
 typedef void (*server_thread_fini_fn)(void *thread_ctx, void *ud);
+/* Called once a request head that announces a body is parsed, before any
+ * of the body is read or "100 Continue" is sent. It may answer at once with
+ * conn_respond (for instance 401 when no valid key is presented); the server
+ * then closes the connection without reading the body. Returning without
+ * answering lets the request proceed to the handler. */
+typedef void (*server_head_fn)(conn *c, const http_request *req, void *ud);
 
 typedef struct {
     const char *host;            /* "0.0.0.0", "127.0.0.1", "::" ... */
@@ -35,7 +57,16 @@ typedef struct {
     int threads;                 /* worker threads; <= 0 means one per core */
     size_t max_head;             /* bytes; default 64 KiB */
     size_t max_body;             /* bytes; default 16 MiB */
-    int idle_timeout_ms;         /* keep-alive idle and slow-head limit; default 60 s */
+    int idle_timeout_ms;         /* keep-alive pause between requests; default 60 s */
+    int header_timeout_ms;       /* whole request head; default 30 s */
+    int body_timeout_ms;         /* body, before rate credit; default 60 s */
+    int body_min_rate;           /* bytes/s that earn one more second for the body; default 1024 */
+    int max_conns;               /* open connections; default from RLIMIT_NOFILE (see server_default_max_conns) */
+    bool eof_cancels;            /* end of input while answering = client gone (Go net/http, nginx) */
+    bool join_port;              /* share the port with our own listeners already on it (a new
+                                    generation in this process); otherwise refuse a port in use */
+    server_head_fn on_head;      /* optional */
+    void (*warn)(void *ud, const char *msg); /* optional: rare operational warnings (descriptor limit) */
     server_handler_fn handler;
     server_thread_init_fn thread_init; /* optional */
     server_thread_fini_fn thread_fini; /* optional */
@@ -45,6 +76,11 @@ typedef struct {
 /* Binds the listening sockets. Returns NULL and writes a message into err on
  * failure (address in use, permission...). */
 server *server_new(const server_config *cfg, char *err, size_t errlen);
+/* The connection cap used when max_conns is 0: half the descriptor limit
+ * (the other half is left for upstream connections, files and logs), at
+ * least 16. server_new raises the soft descriptor limit to the hard one
+ * first, as Go's runtime and nginx's worker_rlimit_nofile do. */
+int server_default_max_conns(void);
 /* The bound port (useful with port 0). */
 int server_port(const server *s);
 /* Runs the workers; returns after server_stop() once in-flight responses

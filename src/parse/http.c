@@ -217,6 +217,39 @@ int http_parse_request(const char *buf, size_t len, size_t max_head, http_reques
     return (int)hl;
 }
 
+void http_head_scan_init(http_head_scan *s)
+{
+    s->pos = 0;
+    s->started = false;
+}
+
+size_t http_head_scan_feed(http_head_scan *s, const char *buf, size_t len)
+{
+    if (!s->started) {
+        while (s->pos < len && (buf[s->pos] == '\r' || buf[s->pos] == '\n'))
+            s->pos++;
+        if (s->pos == len)
+            return 0;
+        s->started = true;
+    }
+    /* The same rule as head_end(), resumed: a '\n' too close to the end
+     * to decide is looked at again when more bytes come. */
+    for (size_t i = s->pos; i < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (i + 1 < len && buf[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+            return i + 3;
+        if (i + 2 >= len) {
+            s->pos = i;
+            return 0;
+        }
+    }
+    s->pos = len;
+    return 0;
+}
+
 int http_parse_response(const char *buf, size_t len, size_t max_head, http_response *resp)
 {
     size_t hl = head_end(buf, len);
@@ -260,6 +293,25 @@ const http_header *http_find_header(const http_request *req, const char *name)
         if (eq_nocase(req->headers[i].name, req->headers[i].name_len, name))
             return &req->headers[i];
     return NULL;
+}
+
+bool http_request_api_key(const http_request *req, const char **key, size_t *len)
+{
+    const http_header *h = http_find_header(req, "authorization");
+    if (h && h->value_len > 7 && strncasecmp(h->value, "Bearer ", 7) == 0) {
+        size_t i = 7;
+        while (i < h->value_len && (h->value[i] == ' ' || h->value[i] == '\t'))
+            i++;
+        *key = h->value + i;
+        *len = h->value_len - i;
+        return *len > 0;
+    }
+    if ((h = http_find_header(req, "x-litellm-api-key")) || (h = http_find_header(req, "api-key"))) {
+        *key = h->value;
+        *len = h->value_len;
+        return *len > 0;
+    }
+    return false;
 }
 
 bool http_method_is(const http_request *req, const char *m)

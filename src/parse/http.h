@@ -2,7 +2,9 @@
  *
  * The head parser is stateless: call it again with the whole buffer each
  * time more bytes arrive. It returns 0 until the blank line that ends the
- * head is present, so no chunk boundary is ever assumed. Names and values
+ * head is present, so no chunk boundary is ever assumed. A server reading
+ * a head in pieces finds its end with http_head_scan first, which remembers
+ * how far it looked. Names and values
  * point into the caller's buffer (no copies, no allocation).
  *
  * The chunked decoder is a small state machine that decodes in place. */
@@ -48,6 +50,28 @@ typedef struct {
  * bytes (> 0) on success, HTTP_INCOMPLETE, or an HTTP_E_* code. Fails with
  * HTTP_E_TOO_LARGE once max_head bytes are seen without a complete head. */
 int http_parse_request(const char *buf, size_t len, size_t max_head, http_request *req);
+
+/* Incremental search for the end of a request head, for a server that gets
+ * the head in pieces: each call scans only the bytes not scanned before, so
+ * a head sent a byte at a time costs linear, not quadratic, time. Zero it
+ * (or call http_head_scan_init) before the first byte of each request. */
+typedef struct {
+    size_t pos;   /* first byte not yet examined */
+    bool started; /* leading empty lines (RFC 9112 2.2) are behind us */
+} http_head_scan;
+
+void http_head_scan_init(http_head_scan *s);
+/* buf[0..len) is the request so far (the same bytes as before plus more).
+ * Returns the length of the head, leading empty lines included, once its
+ * blank line is in; 0 before. The result is what http_parse_request would
+ * return for a well-formed head, and feeding that many bytes to it parses. */
+size_t http_head_scan_feed(http_head_scan *s, const char *buf, size_t len);
+
+/* The API key a request presents: "Authorization: Bearer <key>" (scheme
+ * case-insensitive, extra blanks skipped), else the whole value of
+ * "x-litellm-api-key" or "api-key". Sets *key (pointing into the request's
+ * buffer) and *len and returns true when one is present and not empty. */
+bool http_request_api_key(const http_request *req, const char **key, size_t *len);
 
 typedef struct {
     int status;

@@ -40,6 +40,7 @@ typedef struct {
     long max_body_mb;
     int poll_interval_s;
     int discover_wait_s;
+    server_config limits; /* header/body/idle timeouts, max_conns: 0 = server default */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -56,6 +57,11 @@ static void usage(FILE *f)
             "      --host ADDR          listen address (default 0.0.0.0)\n"
             "  -t, --threads N          worker threads (default: one per core)\n"
             "      --max-body-mb N      largest request body accepted (default 16)\n"
+            "      --header-timeout S   a whole request head must arrive within S seconds (default 30)\n"
+            "      --body-timeout S     a body within S seconds plus 1 s per --body-min-rate bytes (default 60)\n"
+            "      --body-min-rate B    bytes per second a slow body must keep up (default 1024)\n"
+            "      --idle-timeout S     keep-alive connections idle longer are closed (default 60)\n"
+            "      --max-conns N        open client connections; more get 503 (default: half of ulimit -n)\n"
             "      --poll-interval S    how often Ollama's /api/ps is read for tollgate_ollama_* (default 10, 0 = off)\n"
             "      --discover-wait S    without --config: how long to wait for Ollama at start (default 10)\n"
             "      --log-level LEVEL    debug, info (default), warn, error\n"
@@ -75,6 +81,9 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
         {"host", required_argument, NULL, 'H'},     {"threads", required_argument, NULL, 't'},
         {"max-body-mb", required_argument, NULL, 'b'}, {"poll-interval", required_argument, NULL, 'i'},
         {"discover-wait", required_argument, NULL, 'w'}, {"log-level", required_argument, NULL, 'l'},
+        {"header-timeout", required_argument, NULL, 1}, {"body-timeout", required_argument, NULL, 2},
+        {"body-min-rate", required_argument, NULL, 3},  {"idle-timeout", required_argument, NULL, 4},
+        {"max-conns", required_argument, NULL, 5},
         {"help", no_argument, NULL, 'h'},
         /* LiteLLM's spellings (litellm_cli.h): worker processes there, threads here. */
         {"num_workers", required_argument, NULL, 't'}, {"debug", no_argument, NULL, 'D'},
@@ -110,6 +119,11 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
         }
         case 'D': log_set_level(LOG_INFO); break;
         case 'E': log_set_level(LOG_DEBUG); break;
+        case 1: o->limits.header_timeout_ms = (int)(atof(optarg) * 1000); break;
+        case 2: o->limits.body_timeout_ms = (int)(atof(optarg) * 1000); break;
+        case 3: o->limits.body_min_rate = atoi(optarg); break;
+        case 4: o->limits.idle_timeout_ms = (int)(atof(optarg) * 1000); break;
+        case 5: o->limits.max_conns = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -142,17 +156,9 @@ static bool authorized(const gateway *g, const http_request *req)
 {
     if (!g->cfg->master_key)
         return true;
-    const http_header *h = http_find_header(req, "authorization");
     const char *v = NULL;
     size_t vl = 0;
-    if (h && h->value_len > 7 && strncasecmp(h->value, "Bearer ", 7) == 0) {
-        v = h->value + 7;
-        vl = h->value_len - 7;
-    } else if ((h = http_find_header(req, "x-litellm-api-key")) || (h = http_find_header(req, "api-key"))) {
-        v = h->value;
-        vl = h->value_len;
-    }
-    return v && key_equal(v, vl, g->cfg->master_key);
+    return http_request_api_key(req, &v, &vl) && key_equal(v, vl, g->cfg->master_key);
 }
 
 /* LiteLLM's proxy-level errors: param is the string "None", code the
@@ -266,6 +272,16 @@ static void on_request(conn *c, const http_request *req, const char *body, size_
     metrics_in_flight_add(m, 1);
     dispatch(t, c, req, body, len);
     metrics_in_flight_add(m, -1);
+}
+
+/* A request announcing a body, on its head: one without a valid key is
+ * answered now (401, or whatever on_request says without a body), before
+ * its body is read or 100 Continue is sent; the server then closes. */
+static void on_head(conn *c, const http_request *req, void *ud)
+{
+    gw_thread *t = gw_worker_thread(conn_thread_ctx(c));
+    if (!authorized(t->g, req))
+        on_request(c, req, "", 0, ud);
 }
 
 /* --- start-up --- */
@@ -510,8 +526,17 @@ int serve_main(int argc, char **argv)
         free(watch_base);
         return 1;
     }
-    server_config sc = {.host = o.host, .port = o.port, .threads = threads, .max_body = g->max_body,
-                        .handler = on_request, .thread_init = gw_worker_init, .thread_fini = gw_worker_fini, .ud = h};
+    server_config sc = o.limits;
+    sc.host = o.host;
+    sc.port = o.port;
+    sc.threads = threads;
+    sc.max_body = g->max_body;
+    sc.handler = on_request;
+    sc.on_head = on_head;
+    sc.warn = warn_cb;
+    sc.thread_init = gw_worker_init;
+    sc.thread_fini = gw_worker_fini;
+    sc.ud = h;
     server_thread st = {.s = server_new(&sc, err, sizeof err)};
     atomic_init(&st.done, false);
     pthread_t tid;

@@ -26,6 +26,8 @@
 #define SIM_CHAT_PER_MESSAGE 4
 #define SIM_CHAT_ASSISTANT 3
 #define SIM_EMBED_EXTRA 2
+/* Inputs one embedding request may carry (the answer is rendered in one go). */
+#define SIM_MAX_EMBED_INPUTS 4096
 
 /* Tokens in text by the rule above. */
 int sim_count_tokens(const char *text, size_t len);

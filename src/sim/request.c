@@ -392,6 +392,10 @@ static int parse_embed(sim_job *j, json_t *o, sim_err *err)
         j->dimensions = (int)json_integer_value(dim);
     json_t *in = json_object_get(o, legacy ? "prompt" : "input");
     size_t n = json_is_array(in) ? json_array_size(in) : 1;
+    /* Rendering is synchronous on the worker's loop: 100,000 vectors of 768
+     * floats would block it (and SIGTERM) for minutes. */
+    if (n > SIM_MAX_EMBED_INPUTS)
+        return fail(err, 400, "too many inputs: %zu (at most %d per request)", n, SIM_MAX_EMBED_INPUTS);
     j->input_seeds = calloc(n ? n : 1, sizeof *j->input_seeds);
     if (!j->input_seeds)
         return fail(err, 500, "%s", "out of memory");

@@ -244,6 +244,9 @@ int sim_main(int argc, char **argv)
         .ud = &ctx,
         /* A hung or slow stream may sit idle far longer than keep-alive. */
         .idle_timeout_ms = 60000,
+        /* Like Ollama (Go's net/http cancels a request's context when its
+         * client's input ends), and how a gateway's cancel reaches us. */
+        .eof_cancels = true,
     };
     char err[256];
     s = server_new(&sc, err, sizeof err);

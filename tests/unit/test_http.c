@@ -139,13 +139,85 @@ static void test_response_heads(void **st)
     assert_int_equal(http_parse_response(dup, strlen(dup), 65536, &r), HTTP_E_BAD);
 }
 
+/* The incremental search finds the same end as the stateless parser, fed a
+ * byte at a time or in odd pieces, and looks at each byte a bounded number
+ * of times (a slow head no longer costs quadratic time). */
+static void test_head_scan_incremental(void **st)
+{
+    (void)st;
+    const char *heads[] = {
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\nNEXT",
+        "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\nHost: x\n\nbody",
+        "GET / HTTP/1.1\r\nA: b\r\n\nX",
+        "GET / HTTP/1.1\r\nA: \n\r\n",
+    };
+    for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++) {
+        const char *s = heads[h];
+        size_t n = strlen(s);
+        http_request r;
+        int want = http_parse_request(s, n, 65536, &r);
+        assert_true(want > 0);
+        for (size_t step = 1; step <= 3; step++) {
+            http_head_scan sc;
+            http_head_scan_init(&sc);
+            size_t got = 0;
+            for (size_t len = step; len < n + step && !got; len += step)
+                got = http_head_scan_feed(&sc, s, len < n ? len : n);
+            assert_int_equal(got, (size_t)want);
+            assert_int_equal(http_parse_request(s, got, 65536, &r), want);
+        }
+    }
+    /* 60 KB of header bytes a byte at a time: the scan position moves with
+     * the data instead of restarting at zero. */
+    static char big[60000];
+    memset(big, 'a', sizeof big);
+    memcpy(big, "GET / HTTP/1.1\r\nX: ", 17);
+    http_head_scan sc;
+    http_head_scan_init(&sc);
+    for (size_t len = 1; len <= sizeof big; len++) {
+        assert_int_equal(http_head_scan_feed(&sc, big, len), 0);
+        assert_true(sc.pos + 2 >= len);
+    }
+}
+
+static void test_api_key(void **st)
+{
+    (void)st;
+    struct { const char *head, *key; } cases[] = {
+        {"GET / HTTP/1.1\r\nAuthorization: Bearer sk-1\r\n\r\n", "sk-1"},
+        {"GET / HTTP/1.1\r\nauthorization: bearer   sk-2\r\n\r\n", "sk-2"},
+        {"GET / HTTP/1.1\r\nAuthorization: Basic abc\r\nx-litellm-api-key: sk-3\r\n\r\n", "sk-3"},
+        {"GET / HTTP/1.1\r\napi-key: sk-4\r\n\r\n", "sk-4"},
+        {"GET / HTTP/1.1\r\nAuthorization: Bearer\r\n\r\n", NULL},
+        {"GET / HTTP/1.1\r\nAuthorization: Basic abc\r\n\r\n", NULL},
+        {"GET / HTTP/1.1\r\napi-key:\r\n\r\n", NULL},
+        {"GET / HTTP/1.1\r\n\r\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_request r;
+        assert_true(parse(cases[i].head, &r) > 0);
+        const char *k = NULL;
+        size_t kl = 0;
+        bool ok = http_request_api_key(&r, &k, &kl);
+        if (!cases[i].key) {
+            assert_false(ok);
+            continue;
+        }
+        assert_true(ok);
+        assert_int_equal(kl, strlen(cases[i].key));
+        assert_memory_equal(k, cases[i].key, kl);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simple_get),          cmocka_unit_test(test_incomplete_at_every_split),
         cmocka_unit_test(test_http10_defaults_to_close), cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_chunked_byte_by_byte), cmocka_unit_test(test_chunked_bad),
-        cmocka_unit_test(test_response_heads),
+        cmocka_unit_test(test_response_heads),      cmocka_unit_test(test_head_scan_incremental),
+        cmocka_unit_test(test_api_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

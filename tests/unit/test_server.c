@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -34,6 +36,17 @@ static void echo(conn *c, const http_request *req, const char *body, size_t len,
     conn_respond(c, 200, "text/plain", NULL, out, (size_t)n);
 }
 
+/* Refuses, on the head, a request carrying X-Deny (as serve.c refuses a
+ * missing key): the body must never be read. */
+static int head_calls;
+static void deny(conn *c, const http_request *req, void *ud)
+{
+    (void)ud;
+    head_calls++;
+    if (http_find_header(req, "x-deny"))
+        conn_respond(c, 401, "text/plain", NULL, "denied", 6);
+}
+
 static server *srv;
 static pthread_t tid;
 
@@ -47,7 +60,8 @@ static int setup(void **st)
 {
     (void)st;
     char err[256];
-    server_config cfg = {.host = "127.0.0.1", .port = 0, .threads = 1, .handler = echo};
+    server_config cfg = {.host = "127.0.0.1", .port = 0, .threads = 1, .handler = echo, .on_head = deny,
+                         .header_timeout_ms = 300, .max_body = 1 << 20};
     srv = server_new(&cfg, err, sizeof err);
     assert_non_null(srv);
     pthread_create(&tid, NULL, run, srv);
@@ -168,12 +182,106 @@ static void test_bad_request_gets_400_and_close(void **st)
     close(fd);
 }
 
+/* Reads until the server closes (bounded by a receive timeout). */
+static size_t read_to_close(int fd, char *out, size_t cap)
+{
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t len = 0;
+    ssize_t r;
+    while (len < cap - 1 && (r = read(fd, out + len, cap - 1 - len)) > 0)
+        len += (size_t)r;
+    out[len] = '\0';
+    return len;
+}
+
+static void test_head_hook_refuses_before_body(void **st)
+{
+    (void)st;
+    int fd = dial();
+    const char *h = "POST /x HTTP/1.1\r\nHost: x\r\nX-Deny: 1\r\nExpect: 100-continue\r\nContent-Length: 500000\r\n\r\n";
+    send_all(fd, h, strlen(h));
+    char out[1024];
+    read_to_close(fd, out, sizeof out); /* no body byte was sent */
+    assert_true(strncmp(out, "HTTP/1.1 401 Unauthorized\r\n", 27) == 0);
+    assert_non_null(strstr(out, "Connection: close\r\n"));
+    assert_null(strstr(out, "100 Continue"));
+    close(fd);
+    /* Without X-Deny the hook lets it through, and a GET without a body
+     * never calls it. */
+    int before = head_calls;
+    fd = dial();
+    const char *ok = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab";
+    send_all(fd, ok, strlen(ok));
+    read_responses(fd, out, sizeof out, 2);
+    assert_non_null(strstr(out, "POST /b tag=none len=2 sum=195"));
+    assert_int_equal(head_calls, before + 1);
+    close(fd);
+}
+
+static void test_half_close_still_answered(void **st)
+{
+    (void)st;
+    int fd = dial();
+    const char *req = "POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+    send_all(fd, req, strlen(req));
+    shutdown(fd, SHUT_WR);
+    char out[1024];
+    read_to_close(fd, out, sizeof out);
+    assert_non_null(strstr(out, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(out, "POST /h tag=none len=3 sum=294"));
+    close(fd);
+}
+
+static void test_huge_chunk_413_at_once(void **st)
+{
+    (void)st;
+    int fd = dial();
+    const char *req = "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n100001\r\nabc";
+    send_all(fd, req, strlen(req));
+    char out[1024];
+    read_to_close(fd, out, sizeof out);
+    assert_true(strncmp(out, "HTTP/1.1 413 ", 13) == 0);
+    close(fd);
+}
+
+static void test_slow_head_408_at_deadline(void **st)
+{
+    (void)st;
+    int fd = dial();
+    send_all(fd, "GET / HTTP/1.1\r\n", 16);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* A byte every 50 ms: the old per-byte timer never fired. */
+    char out[1024];
+    size_t len = 0;
+    for (int i = 0; i < 100 && len == 0; i++) {
+        if (write(fd, "X", 1) != 1)
+            break;
+        struct timeval tv = {0, 50000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssize_t r = read(fd, out, sizeof out - 1);
+        if (r > 0)
+            len = (size_t)r;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out[len] = '\0';
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(strncmp(out, "HTTP/1.1 408 ", 13) == 0);
+    assert_true(ms >= 250 && ms < 1500);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_body_in_pieces_keeps_head),
         cmocka_unit_test(test_pipelined_and_chunked),
         cmocka_unit_test(test_bad_request_gets_400_and_close),
+        cmocka_unit_test(test_head_hook_refuses_before_body),
+        cmocka_unit_test(test_half_close_still_answered),
+        cmocka_unit_test(test_huge_chunk_413_at_once),
+        cmocka_unit_test(test_slow_head_408_at_deadline),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
