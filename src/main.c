@@ -10,6 +10,7 @@
 
 #include "check/check.h"
 #include "gpu/gpu.h"
+#include "serve/litellm_cli.h"
 #include "serve/serve.h"
 #include "sim/sim.h"
 #include "top/top.h"
@@ -46,7 +47,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n  tollgate help <command>   options of one command (same as <command> --help)\n"
-               "  tollgate --version\n");
+               "  tollgate --version\n"
+               "  tollgate --config F --port N ...   LiteLLM's command line: runs serve\n");
 }
 
 int main(int argc, char **argv)
@@ -79,6 +81,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
+    /* LiteLLM's command line (`litellm --config F --port N`): options with
+     * no subcommand run the gateway. */
+    if (litellm_cli_form(cmd))
+        return serve_main(argc, argv);
     const char *near = suggest(cmd);
     if (near) {
         fprintf(stderr, "tollgate: unknown command '%s', did you mean '%s'?\n", cmd, near);
