@@ -159,5 +159,5 @@ void trace_end(const gw_thread *t, const trace_facts *f, otel_span *sp)
     }
     if (sp->sampled && f->body)
         request_params(f->body, f->body_len, sp);
-    otel_submit(g->otel, g->otel_worker0 + t->index, sp);
+    otel_submit(g->otel, t->index, sp);
 }
