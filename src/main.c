@@ -10,9 +10,11 @@
 
 #include "check/check.h"
 #include "gpu/gpu.h"
+#include "serve/litellm_cli.h"
 #include "serve/serve.h"
 #include "sim/sim.h"
 #include "top/top.h"
+#include "util/suggest.h"
 
 typedef struct {
     const char *name;
@@ -28,49 +30,13 @@ static const command commands[] = {
     {"top", top_main, "live terminal view of the gateway's and GPU exporter's metrics, like htop"},
 };
 
-/* Levenshtein distance of two short words (command names), capped at 15
- * characters, for the "did you mean" suggestion. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 15 || lb > 15)
-        return 99;
-    size_t row[16];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* The closest command within 2 edits (or of which cmd is a prefix), else NULL. */
+/* The closest command name, or NULL (util/suggest.h has the rule). */
 static const char *suggest(const char *cmd)
 {
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        const char *name = commands[i].name;
-        size_t d = edit_distance(cmd, name);
-        if (*cmd && !strncmp(cmd, name, strlen(cmd)) && d > 0)
-            d = 1;
-        if (d < best_d) {
-            best_d = d;
-            best = name;
-        }
-    }
-    return best;
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    return suggest_nearest(cmd, names, sizeof names / sizeof names[0]);
 }
 
 static void usage(FILE *f)
@@ -81,7 +47,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n  tollgate help <command>   options of one command (same as <command> --help)\n"
-               "  tollgate --version\n");
+               "  tollgate --version\n"
+               "  tollgate --config F --port N ...   LiteLLM's command line: runs serve\n");
 }
 
 int main(int argc, char **argv)
@@ -114,6 +81,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
+    /* LiteLLM's command line (`litellm --config F --port N`): options with
+     * no subcommand run the gateway. */
+    if (litellm_cli_form(cmd))
+        return serve_main(argc, argv);
     const char *near = suggest(cmd);
     if (near) {
         fprintf(stderr, "tollgate: unknown command '%s', did you mean '%s'?\n", cmd, near);

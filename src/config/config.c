@@ -25,8 +25,10 @@ static int add_callback(ld *l, yaml_node_t *at, const char *s, void *arg)
         return cfg_fail(l, at, "more than %d callbacks", MAX_CALLBACKS);
     if (!strcmp(s, "prometheus"))
         c->prometheus_callback = true;
+    else if (!strcmp(s, "otel"))
+        c->otel_callback = true;
     else
-        cfg_warn(l, at, "callback '%s' is not supported by tollgate (ignored); only 'prometheus' is", s);
+        cfg_warn(l, at, "callback '%s' is not supported by tollgate (ignored); only 'prometheus' and 'otel' are", s);
     return cfg_push_str(l, &c->callbacks, &c->ncallbacks, s);
 }
 
@@ -48,8 +50,9 @@ static int add_fallback_to(ld *l, yaml_node_t *at, const char *s, void *arg)
     return cfg_push_str(l, &f->to, &f->nto, s);
 }
 
-/* LiteLLM's shape: [{"primary": ["fallback1", "fallback2"]}, ...]. */
-static int fallbacks(ld *l, yaml_node_t *n, const char *path)
+/* LiteLLM's shape: [{"primary": ["fallback1", "fallback2"]}, ...], into
+ * the list given (fallbacks or context_window_fallbacks). */
+static int fallback_list(ld *l, yaml_node_t *n, const char *path, config_fallback **list, size_t *count)
 {
     config *c = l->c;
     char where[96];
@@ -69,25 +72,25 @@ static int fallbacks(ld *l, yaml_node_t *n, const char *path)
         if (cfg_pairs(l, e, where, &ps) < 0)
             return -1;
         for (size_t i = 0; i < ps.n; i++) {
-            config_fallback *f = realloc(c->fallbacks, (c->nfallbacks + 1) * sizeof *f);
+            config_fallback *f = realloc(*list, (*count + 1) * sizeof *f);
             if (!f) {
                 free(ps.v);
                 return cfg_oom(l);
             }
-            c->fallbacks = f;
-            f = &c->fallbacks[c->nfallbacks];
+            *list = f;
+            f = &f[*count];
             memset(f, 0, sizeof *f);
             if (!(f->from = strdup(ps.v[i].k))) {
                 free(ps.v);
                 return cfg_oom(l);
             }
-            c->nfallbacks++;
+            (*count)++;
             if (++l->fallback_names > MAX_FALLBACK_NAMES) {
                 cfg_fail(l, ps.v[i].key, "more than %d model names in fallbacks", MAX_FALLBACK_NAMES);
                 free(ps.v);
                 return -1;
             }
-            if (!is_model_name(c, f->from))
+            if (strcmp(f->from, "*") && !is_model_name(c, f->from))
                 cfg_warn(l, ps.v[i].key, "fallback source '%s' is not a model_name in model_list", f->from);
             if (cfg_str_list(l, ps.v[i].val, where, add_fallback_to, f) < 0) {
                 free(ps.v);
@@ -97,6 +100,33 @@ static int fallbacks(ld *l, yaml_node_t *n, const char *path)
         free(ps.v);
     }
     return 0;
+}
+
+static int add_default_fallback(ld *l, yaml_node_t *at, const char *s, void *arg)
+{
+    (void)arg;
+    if (++l->fallback_names > MAX_FALLBACK_NAMES)
+        return cfg_fail(l, at, "more than %d model names in fallbacks", MAX_FALLBACK_NAMES);
+    if (!is_model_name(l->c, s))
+        cfg_warn(l, at, "fallback target '%s' is not a model_name in model_list", s);
+    return cfg_push_str(l, &l->c->default_fallbacks, &l->c->ndefault_fallbacks, s);
+}
+
+static bool is_fallback_key(const char *k)
+{
+    return !strcmp(k, "fallbacks") || !strcmp(k, "context_window_fallbacks") || !strcmp(k, "default_fallbacks");
+}
+
+/* fallbacks, context_window_fallbacks, default_fallbacks: the same in
+ * litellm_settings and router_settings (is_fallback_key). */
+static int any_fallbacks(ld *l, const kv *p, const char *path)
+{
+    config *c = l->c;
+    if (!strcmp(p->k, "fallbacks"))
+        return fallback_list(l, p->val, path, &c->fallbacks, &c->nfallbacks);
+    if (!strcmp(p->k, "context_window_fallbacks"))
+        return fallback_list(l, p->val, path, &c->context_window_fallbacks, &c->ncontext_window_fallbacks);
+    return cfg_is_null(p->val) ? 0 : cfg_str_list(l, p->val, path, add_default_fallback, NULL);
 }
 
 static int buckets(ld *l, yaml_node_t *n, const char *path)
@@ -162,6 +192,10 @@ static int routing(ld *l, yaml_node_t *n, const char *path)
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (!strcmp(s, map[i].name)) {
             l->c->routing_strategy = map[i].r;
+            /* Parsed, but there is no usage-based router: say so (issue 15). */
+            if (map[i].r == ROUTING_USAGE_BASED)
+                cfg_warn(l, n, "routing_strategy '%s' is not implemented by tollgate; deployments are picked as "
+                         "simple-shuffle does (weighted by rpm/tpm)", s);
             return 0;
         }
     if (!strcmp(s, "cost-based-routing")) {
@@ -196,8 +230,8 @@ static int litellm_settings(ld *l, yaml_node_t *n)
             r = cfg_num(l, p->val, path, 0, true, "a number of seconds > 0", &c->request_timeout);
         else if (!strcmp(p->k, "num_retries"))
             r = cfg_int(l, p->val, path, &c->num_retries);
-        else if (!strcmp(p->k, "fallbacks"))
-            r = fallbacks(l, p->val, path);
+        else if (is_fallback_key(p->k))
+            r = any_fallbacks(l, p, path);
         else if (!strcmp(p->k, "prometheus_latency_buckets"))
             r = cfg_is_null(p->val) ? 0 : buckets(l, p->val, path);
         else if (!strcmp(p->k, "require_auth_for_metrics_endpoint"))
@@ -267,8 +301,8 @@ static int router_settings(ld *l, yaml_node_t *n)
             r = cfg_int(l, p->val, path, &c->router_num_retries);
         else if (!strcmp(p->k, "timeout"))
             r = cfg_num(l, p->val, path, 0, true, "a number of seconds > 0", &c->router_timeout);
-        else if (!strcmp(p->k, "fallbacks"))
-            r = fallbacks(l, p->val, path);
+        else if (is_fallback_key(p->k))
+            r = any_fallbacks(l, p, path);
         else
             cfg_ignored(l, p, "router_settings", "router_settings");
         if (r < 0)
@@ -577,6 +611,12 @@ void config_free(config *c)
         free_strs(c->fallbacks[i].to, c->fallbacks[i].nto);
     }
     free(c->fallbacks);
+    for (size_t i = 0; i < c->ncontext_window_fallbacks; i++) {
+        free(c->context_window_fallbacks[i].from);
+        free_strs(c->context_window_fallbacks[i].to, c->context_window_fallbacks[i].nto);
+    }
+    free(c->context_window_fallbacks);
+    free_strs(c->default_fallbacks, c->ndefault_fallbacks);
     free(c->latency_buckets);
     free(c->master_key);
     free_strs(c->env_names, c->nenv);

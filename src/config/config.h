@@ -71,8 +71,12 @@ typedef struct {
     size_t ncallbacks;
     double request_timeout; /* seconds; default 6000 as LiteLLM */
     int num_retries;        /* -1 unset */
-    config_fallback *fallbacks; /* litellm_settings.fallbacks then router_settings.fallbacks */
+    config_fallback *fallbacks; /* litellm_settings.fallbacks then router_settings.fallbacks; from "*" = any group */
     size_t nfallbacks;
+    config_fallback *context_window_fallbacks; /* same shape, for context-window errors */
+    size_t ncontext_window_fallbacks;
+    char **default_fallbacks; /* for groups without a fallbacks entry */
+    size_t ndefault_fallbacks;
     double *latency_buckets; /* prometheus_latency_buckets, strictly increasing, finite; NULL = default */
     size_t nlatency_buckets;
     /* general_settings */
@@ -86,6 +90,7 @@ typedef struct {
     double router_timeout;           /* 0 unset */
     /* Additions beyond the first contract: */
     bool prometheus_callback; /* "prometheus" is among the callbacks (informational: /metrics is always served) */
+    bool otel_callback;       /* "otel" is among the callbacks: OpenTelemetry export with LiteLLM's OTEL_* variables */
     char **env_names;         /* environment_variables, resolved; see config_apply_env */
     char **env_values;
     size_t nenv;

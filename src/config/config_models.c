@@ -88,6 +88,8 @@ static int litellm_params(ld *l, yaml_node_t *n, const char *where, config_deplo
         } else if (!strcmp(p->k, "max_retries")) {
             if (cfg_int(l, v, path, &d->max_retries) < 0)
                 goto out;
+            cfg_warn(l, v, "%s is not acted on by tollgate (it is the provider client's own retry count in "
+                     "LiteLLM); retries come from router_settings.num_retries", path);
         } else if (!strcmp(p->k, "rpm")) {
             if (cfg_whole(l, v, path, 1L << 40, &d->rpm) < 0)
                 goto out;

@@ -390,8 +390,8 @@ static const char *const harmless[] = {
 /* Keys LiteLLM has that would change behaviour Tollgate does not implement:
  * named as unsupported rather than unknown, so nobody hunts for a typo. */
 static const char *const unsupported[] = {
-    "litellm_settings.cache", "litellm_settings.cache_params", "litellm_settings.context_window_fallbacks",
-    "litellm_settings.default_fallbacks", "litellm_settings.content_policy_fallbacks",
+    "litellm_settings.cache", "litellm_settings.cache_params",
+    "litellm_settings.content_policy_fallbacks",
     "litellm_settings.service_callback", "litellm_settings.prometheus_metrics_config",
     "litellm_settings.custom_prometheus_metadata_labels", "litellm_settings.custom_prometheus_tags",
     "litellm_settings.enable_end_user_cost_tracking_prometheus_only", "litellm_settings.max_budget",
@@ -401,7 +401,7 @@ static const char *const unsupported[] = {
     "general_settings.custom_auth", "general_settings.allowed_routes",
     "router_settings.model_group_alias", "router_settings.retry_policy", "router_settings.allowed_fails_policy",
     "router_settings.routing_strategy_args", "router_settings.enable_tag_filtering",
-    "router_settings.context_window_fallbacks", "router_settings.default_fallbacks",
+   
     NULL,
 };
 

@@ -107,6 +107,10 @@ static const char *label_value(const metrics_registry *r, enum lk k, uint64_t ke
         return di ? di->provider : "None";
     case LK_MODEL_GROUP:
         return di ? di->group : "None";
+    case LK_GROUP_AS_MODEL:
+        return KEY_GRP(key) <= r->ngroups ? r->group_esc[KEY_GRP(key)] : "None";
+    case LK_FALLBACK_MODEL:
+        return KEY_DEP(key) <= r->ngroups ? r->group_esc[KEY_DEP(key)] : "None";
     case LK_ROUTE:
         return metrics_route_name((metrics_route)KEY_ROUTE(key));
     case LK_API_ROUTE:
@@ -314,7 +318,7 @@ static int merge_all(metrics_registry *r, merge_set *ms)
             nbuck += r->bsets[metrics_fams[KEY_FAM(x->key)].bs].n * (x->buckets != NULL);
         }
     }
-    nser += r->ndep * (2 + NSTATUS_MAX);
+    nser += r->ndep * (2 + NSTATUS_MAX) + 1;
     ms->cap = nser;
     ms->idx_cap = 64;
     while (ms->idx_cap < 2 * nser)
@@ -335,13 +339,21 @@ static int merge_all(metrics_registry *r, merge_set *ms)
             merged *e = merge_get(ms, x->key, nb);
             if (!e)
                 continue;
-            e->value += atomic_load_explicit(&x->value, memory_order_relaxed);
+            double v = atomic_load_explicit(&x->value, memory_order_relaxed);
+            /* Shard gauges are set, not added (the same value on each shard). */
+            if (metrics_fams[KEY_FAM(x->key)].type == FT_GAUGE)
+                e->value = v > e->value ? v : e->value;
+            else
+                e->value += v;
             for (size_t b = 0; b < nb; b++)
                 e->b[b] += atomic_load_explicit(&x->buckets[b], memory_order_relaxed);
             merge_created(e, x->created);
         }
     }
     free(counts);
+    merged *fl = merge_get(ms, mkey(F_IN_FLIGHT, 0, 0, 0, 0, 0), 0);
+    if (fl)
+        fl->value = (double)atomic_load_explicit(&r->http_in_flight, memory_order_relaxed);
     for (size_t d = 0; d < r->ndep; d++) {
         const dep_info *di = &r->dep[d];
         double inflight = 0;
@@ -397,4 +409,18 @@ out:
     buf_free(&post);
     buf_free(&created);
     pthread_mutex_unlock(&r->write_mu);
+}
+
+void metrics_write_otel(buf *out, uint64_t dropped_spans)
+{
+    static const char name[] = "tollgate_otel_dropped_spans";
+    put_header(out, name, "_total",
+               "OpenTelemetry spans dropped instead of exported (queue full, collector down or refusing, "
+               "unsent at shutdown)",
+               "counter");
+    char tmp[PROMFMT_FLOAT_MAX];
+    buf_puts(out, name);
+    buf_puts(out, "_total ");
+    buf_append(out, tmp, promfmt_uint(tmp, dropped_spans));
+    buf_putc(out, '\n');
 }

@@ -26,6 +26,8 @@ const char *const metrics_label_names[NLK] = {
     [LK_SOURCE] = "source",
     [LK_OL_MODEL] = "model",
     [LK_API_ROUTE] = "route",
+    [LK_GROUP_AS_MODEL] = "model",
+    [LK_FALLBACK_MODEL] = "fallback_model",
     [LK_LE] = "le",
 };
 
@@ -34,6 +36,8 @@ const char *const metrics_label_names[NLK] = {
 #define USER_LABELS LK_END_USER, LK_HASHED_KEY, LK_ALIAS
 #define TEAM_LABELS LK_TEAM, LK_TEAM_ALIAS
 #define DEP_LABELS LK_LITELLM_MODEL_NAME, LK_MODEL_ID, LK_API_BASE, LK_API_PROVIDER
+#define FALLBACK_LABELS                                                                                         \
+    LK_REQUESTED_MODEL, LK_FALLBACK_MODEL, LK_HASHED_KEY, LK_ALIAS, TEAM_LABELS, LK_EXC_STATUS, LK_EXC_CLASS
 #define TG_LABELS LK_MODEL_GROUP, LK_LITELLM_MODEL_NAME, LK_MODEL_ID, LK_API_BASE
 
 const fam_def metrics_fams[NFAM] = {
@@ -67,10 +71,25 @@ const fam_def metrics_fams[NFAM] = {
     [F_OUTPUT_TOK] = {"litellm_output_tokens_metric", "Total number of output tokens from LLM requests", FT_COUNTER,
                       BS_NONE, PJ_MODEL,
                       L(USER_LABELS, LK_MODEL, TEAM_LABELS, LK_USER, LK_USER_EMAIL, LK_REQUESTED_MODEL)},
+    [F_KEY_REMAIN_REQ] = {"litellm_remaining_api_key_requests_for_model",
+                           "Remaining Requests API Key can make for model (model based rpm limit on key)", FT_GAUGE,
+                           BS_NONE, PJ_NONE, L(LK_HASHED_KEY, LK_ALIAS, LK_GROUP_AS_MODEL)},
+    [F_KEY_REMAIN_TOK] = {"litellm_remaining_api_key_tokens_for_model",
+                           "Remaining Tokens API Key can make for model (model based tpm limit on key)", FT_GAUGE,
+                           BS_NONE, PJ_NONE, L(LK_HASHED_KEY, LK_ALIAS, LK_GROUP_AS_MODEL)},
     [F_OVERHEAD] = {"litellm_overhead_latency_metric", "Latency overhead (milliseconds) added by LiteLLM processing",
                     FT_HISTOGRAM, BS_LATENCY, PJ_OVH,
                     L(LK_MODEL_GROUP, LK_API_PROVIDER, LK_API_BASE, LK_LITELLM_MODEL_NAME, LK_HASHED_KEY,
                       LK_ALIAS)},
+    /* Help text: Tollgate's words (LiteLLM's exact text was not verified). */
+    [F_OVERHEAD_GR] = {"litellm_overhead_with_guardrails_latency_metric",
+                       "Latency overhead (seconds) added by LiteLLM processing, including guardrails", FT_HISTOGRAM,
+                       BS_LATENCY, PJ_OVH,
+                       L(LK_MODEL_GROUP, LK_API_PROVIDER, LK_API_BASE, LK_LITELLM_MODEL_NAME, LK_HASHED_KEY,
+                         LK_ALIAS)},
+    [F_QUEUE_TIME] = {"litellm_request_queue_time_seconds",
+                      "Time spent in request queue before processing starts (seconds)", FT_HISTOGRAM, BS_LATENCY,
+                      PJ_MODEL, L(USER_LABELS, LK_REQUESTED_MODEL, TEAM_LABELS, LK_USER, LK_MODEL)},
     [F_DEP_STATE] = {"litellm_deployment_state",
                      "LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = "
                      "complete outage",
@@ -96,6 +115,24 @@ const fam_def metrics_fams[NFAM] = {
     [F_LAT_PER_TOK] = {"litellm_deployment_latency_per_output_token",
                        "LLM Deployment Analytics - Latency per output token", FT_HISTOGRAM, BS_DEFAULT, PJ_DEP,
                        L(DEP_LABELS, LK_HASHED_KEY, LK_ALIAS, TEAM_LABELS)},
+    [F_FALLBACK_OK] = {"litellm_deployment_successful_fallbacks",
+                       "LLM Deployment Analytics - Number of successful fallback requests from primary model -> "
+                       "fallback model",
+                       FT_COUNTER, BS_NONE, PJ_NONE, L(FALLBACK_LABELS)},
+    [F_FALLBACK_FAIL] = {"litellm_deployment_failed_fallbacks",
+                         "LLM Deployment Analytics - Number of failed fallback requests from primary model -> "
+                         "fallback model",
+                         FT_COUNTER, BS_NONE, PJ_NONE, L(FALLBACK_LABELS)},
+    [F_LLM_API_FAILED] = {"litellm_llm_api_failed_requests_metric",
+                          "deprecated - use litellm_proxy_failed_requests_metric", FT_COUNTER, BS_NONE, PJ_MODEL,
+                          L(USER_LABELS, LK_MODEL, TEAM_LABELS, LK_USER)},
+    [F_REQUESTS] = {"litellm_requests_metric",
+                    "deprecated - use litellm_proxy_total_requests_metric. Total number of LLM calls to litellm - "
+                    "track total per API Key, team, user",
+                    FT_COUNTER, BS_NONE, PJ_MODEL, L(USER_LABELS, LK_MODEL, TEAM_LABELS, LK_USER, LK_USER_EMAIL)},
+    /* LiteLLM's InFlightRequestsMiddleware gauge: no labels. */
+    [F_IN_FLIGHT] = {"litellm_in_flight_requests", "Number of HTTP requests currently in-flight on this uvicorn worker",
+                     FT_GAUGE, BS_NONE, PJ_NONE, .nlabels = 0},
 
     [F_TG_INFLIGHT] = {"tollgate_requests_in_flight",
                        "Requests routed to this deployment that have started and not yet ended", FT_GAUGE, BS_NONE,

@@ -113,6 +113,24 @@ static int group_find(const metrics_registry *r, const char *name)
     }
 }
 
+/* The group's index, added (with its hash entry) when new; -1 when out of memory. */
+static int group_add(metrics_registry *r, const char *name)
+{
+    int g = group_find(r, name);
+    if (g >= 0)
+        return g;
+    g = (int)r->ngroups++;
+    r->group_raw[g] = strdup(name);
+    r->group_esc[g] = esc_dup(name);
+    if (!r->group_raw[g] || !r->group_esc[g])
+        return -1;
+    size_t mask = r->group_idx_cap - 1, j = str_hash(name) & mask;
+    while (r->group_idx[j])
+        j = (j + 1) & mask;
+    r->group_idx[j] = (uint32_t)g + 1;
+    return g;
+}
+
 /* Two deployments share a series when the labels the projection shows are
  * equal. Compared on the escaped values, which are equal iff the raw are. */
 static bool same_proj(const dep_info *a, const dep_info *b, enum proj pj)
@@ -224,12 +242,12 @@ metrics_registry *metrics_new(const metrics_config *cfg, char *err, size_t errle
         goto fail;
 
     /* model groups, in config order, and a hash index over them */
-    size_t n = r->ndep;
+    size_t n = r->ndep, ng = n + cfg->nextra_groups;
     r->dep = calloc(n ? n : 1, sizeof *r->dep);
-    r->group_raw = calloc(n + 1, sizeof *r->group_raw);
-    r->group_esc = calloc(n + 1, sizeof *r->group_esc);
+    r->group_raw = calloc(ng + 1, sizeof *r->group_raw);
+    r->group_esc = calloc(ng + 1, sizeof *r->group_esc);
     r->group_idx_cap = 16;
-    while (r->group_idx_cap < 2 * (n + 1))
+    while (r->group_idx_cap < 2 * (ng + 1))
         r->group_idx_cap *= 2;
     r->group_idx = calloc(r->group_idx_cap, sizeof *r->group_idx);
     r->dep_state = calloc(n ? n : 1, sizeof *r->dep_state);
@@ -242,18 +260,9 @@ metrics_registry *metrics_new(const metrics_config *cfg, char *err, size_t errle
         const metrics_deployment_def *d = &cfg->deployments[i];
         dep_info *di = &r->dep[i];
         atomic_init(&r->dep_state[i], -1);
-        int g = group_find(r, d->model_group);
-        if (g < 0) {
-            g = (int)r->ngroups++;
-            r->group_raw[g] = strdup(d->model_group);
-            r->group_esc[g] = esc_dup(d->model_group);
-            if (!r->group_raw[g] || !r->group_esc[g])
-                goto fail;
-            size_t mask = r->group_idx_cap - 1, j = str_hash(d->model_group) & mask;
-            while (r->group_idx[j])
-                j = (j + 1) & mask;
-            r->group_idx[j] = (uint32_t)g + 1;
-        }
+        int g = group_add(r, d->model_group);
+        if (g < 0)
+            goto fail;
         di->grp = (unsigned)g;
         size_t ml;
         const char *m = strip_provider(d->litellm_model, d->api_provider, &ml);
@@ -274,6 +283,9 @@ metrics_registry *metrics_new(const metrics_config *cfg, char *err, size_t errle
             }
         }
     }
+    for (size_t i = 0; i < cfg->nextra_groups; i++)
+        if (group_add(r, cfg->extra_groups[i]) < 0)
+            goto fail;
     r->group_esc[r->ngroups] = strdup("other");
     if (!r->group_esc[r->ngroups])
         goto fail;
@@ -430,6 +442,13 @@ static void counter_add(metrics_shard *s, uint64_t key, double v)
         add_relaxed(&x->value, v);
 }
 
+static void gauge_set(metrics_shard *s, uint64_t key, double v)
+{
+    series *x = get_series(s, key, BS_NONE);
+    if (x)
+        atomic_store_explicit(&x->value, v, memory_order_relaxed);
+}
+
 static void observe(metrics_shard *s, uint64_t key, double v)
 {
     enum bset bs = metrics_fams[KEY_FAM(key)].bs;
@@ -570,7 +589,12 @@ void metrics_record(metrics_shard *s, const metrics_request *q)
     counter_add(s, mkey(F_INPUT_TOK, md, grp, 0, 0, 0), (double)q->prompt_tokens);
     counter_add(s, mkey(F_OUTPUT_TOK, md, grp, 0, 0, 0), (double)q->completion_tokens);
     counter_add(s, mkey(F_TOTAL_TOK, md, grp, 0, 0, 0), (double)(q->prompt_tokens + q->completion_tokens));
-    counter_add(s, mkey(F_SPEND, md, KEY_NONE16, 0, 0, 0), 0.0); /* local models cost 0 */
+    counter_add(s, mkey(F_SPEND, md, KEY_NONE16, 0, 0, 0), q->cost_usd > 0 ? q->cost_usd : 0.0);
+    counter_add(s, mkey(F_REQUESTS, md, KEY_NONE16, 0, 0, 0), 1);
+    /* No per-key limits exist: LiteLLM then sets sys.maxsize. */
+    gauge_set(s, mkey(F_KEY_REMAIN_REQ, KEY_NONE16, grp, 0, 0, 0), METRICS_SYS_MAXSIZE);
+    gauge_set(s, mkey(F_KEY_REMAIN_TOK, KEY_NONE16, grp, 0, 0, 0), METRICS_SYS_MAXSIZE);
+    observe(s, mkey(F_QUEUE_TIME, md, grp, 0, 0, 0), q->queue_ns > 0 ? secs(q->queue_ns) : 0.0);
     if (q->t_start && q->t_end >= q->t_start)
         observe(s, mkey(F_REQ_LAT, md, grp, 0, 0, 0), secs(q->t_end - q->t_start));
     if (q->t_upstream_sent && q->t_end >= q->t_upstream_sent)
@@ -578,8 +602,12 @@ void metrics_record(metrics_shard *s, const metrics_request *q)
     if (q->stream && q->t_first_token && q->t_upstream_sent && q->t_first_token >= q->t_upstream_sent)
         observe(s, mkey(F_TTFT, md, KEY_NONE16, 0, 0, 0), secs(q->t_first_token - q->t_upstream_sent));
     /* LiteLLM observes overhead only when it is non-zero ("truthy"). */
-    if (q->t_start && q->t_upstream_sent > q->t_start)
+    if (q->t_start && q->t_upstream_sent > q->t_start) {
+        /* No guardrails here, so both overhead families see the same value. */
         observe(s, mkey(F_OVERHEAD, di->canon[PJ_OVH], KEY_NONE16, 0, 0, 0), secs(q->t_upstream_sent - q->t_start));
+        observe(s, mkey(F_OVERHEAD_GR, di->canon[PJ_OVH], KEY_NONE16, 0, 0, 0),
+                secs(q->t_upstream_sent - q->t_start));
+    }
     if (q->completion_tokens > 0 && q->t_start) {
         /* LiteLLM's definition: streams use time to first token, from the
          * request start, divided by all output tokens. */
@@ -612,12 +640,32 @@ void metrics_record_attempt(metrics_shard *s, const metrics_attempt *a)
     unsigned dc = di->canon[PJ_DEP];
     if (a->exception_class || a->status == 0 || a->status >= 400) {
         counter_add(s, mkey(F_DEP_FAIL, dc, grp, 0, status_slot(r, a->status), cls_slot(s, a->exception_class)), 1);
+        counter_add(s, mkey(F_LLM_API_FAILED, di->canon[PJ_MODEL], KEY_NONE16, 0, 0, 0), 1);
         atomic_store_explicit(&r->dep_state[dc], 1, memory_order_relaxed);
     } else {
         counter_add(s, mkey(F_DEP_SUCC, dc, grp, 0, 0, 0), 1);
         atomic_store_explicit(&r->dep_state[dc], 0, memory_order_relaxed);
     }
     counter_add(s, mkey(F_DEP_TOTAL, dc, grp, 0, 0, 0), 1);
+}
+
+void metrics_record_fallback(metrics_shard *s, const char *requested_model, const char *fallback_model, bool ok,
+                             int exception_status, const char *exception_class)
+{
+    if (!s)
+        return;
+    metrics_registry *r = s->r;
+    unsigned from = req_group(r, requested_model), to = req_group(r, fallback_model);
+    counter_add(s,
+                mkey(ok ? F_FALLBACK_OK : F_FALLBACK_FAIL, to, from, 0, status_slot(r, exception_status),
+                     cls_slot(s, exception_class)),
+                1);
+}
+
+void metrics_in_flight_add(metrics_registry *r, int delta)
+{
+    if (r)
+        atomic_fetch_add_explicit(&r->http_in_flight, delta, memory_order_relaxed);
 }
 
 void metrics_deployment_cooldown(metrics_registry *r, int deployment, int exception_status)

@@ -27,6 +27,8 @@
 #define METRICS_MAX_OLLAMA_BASES 64
 #define METRICS_MAX_BUCKETS 64
 #define METRICS_MAX_DEPLOYMENTS 4096
+/* Python's sys.maxsize: LiteLLM's value for a remaining-limit gauge with no limit. */
+#define METRICS_SYS_MAXSIZE 9223372036854775807.0
 
 typedef struct metrics_registry metrics_registry;
 typedef struct metrics_shard metrics_shard; /* one per worker thread, written only by it */
@@ -52,6 +54,9 @@ typedef struct {
     /* Additions to the contract (zero-initialised fields keep the defaults): */
     const char *user_id;        /* `user` label (LiteLLM: "default_user_id" with the master key); NULL -> "None" */
     bool emit_created;          /* also emit prometheus_client's <name>_created gauges (off: see docs/metrics.md) */
+    const char *const *extra_groups; /* requested_model values besides the deployments' model groups: the
+                                        names a wildcard group's backend lists ("ollama/gemma3:27b") */
+    size_t nextra_groups;
 } metrics_config;
 
 /* Routes are label values: only these fixed strings, never client input. */
@@ -120,6 +125,9 @@ typedef struct {                 /* one client request, recorded once when it en
     /* Ollama's own durations from the final chunk, ns; 0 = not reported */
     int64_t load_ns, prompt_eval_ns, eval_ns, total_ns;
     bool client_disconnected;    /* client went away before the end */
+    double cost_usd;             /* litellm_spend_metric: tokens x the deployment's prices (0 when free) */
+    int64_t queue_ns;            /* waited before its handling started (litellm_request_queue_time_seconds); Tollgate
+                                    handles a request as soon as it is complete, so 0 */
 } metrics_request;
 
 typedef struct {                 /* one upstream attempt (retries make several per request) */
@@ -149,6 +157,13 @@ void metrics_record(metrics_shard *s, const metrics_request *req);
 void metrics_record_ollama_api(metrics_shard *s, metrics_api_route route, int status, int64_t duration_ns);
 /* litellm_deployment_{success,failure,total}_*, litellm_deployment_state 0/1. */
 void metrics_record_attempt(metrics_shard *s, const metrics_attempt *a);
+/* litellm_deployment_{successful,failed}_fallbacks: after requested_model's
+ * deployments failed, fallback_model (both configured group names) was tried;
+ * ok = it answered. exception_* are those of the original failure. */
+void metrics_record_fallback(metrics_shard *s, const char *requested_model, const char *fallback_model, bool ok,
+                             int exception_status, const char *exception_class);
+/* litellm_in_flight_requests: HTTP requests being handled. Any thread. */
+void metrics_in_flight_add(metrics_registry *r, int delta);
 /* litellm_deployment_state = 2 and litellm_deployment_cooled_down += 1. Any thread. */
 void metrics_deployment_cooldown(metrics_registry *r, int deployment, int exception_status);
 /* tollgate_requests_in_flight for the deployment (-1: ignored). Owner thread only. */
@@ -161,6 +176,9 @@ void metrics_set_ollama_state(metrics_registry *r, const char *api_base, bool up
 /* Merge all shards and append text format 0.0.4 exposition to out. Safe
  * concurrently with recording on other threads; scrapes are serialised. */
 void metrics_write(metrics_registry *r, buf *out);
+/* tollgate_otel_dropped_spans_total (a label-less counter; src/otel counts,
+ * the gateway passes otel_dropped_spans()). Appended to out. */
+void metrics_write_otel(buf *out, uint64_t dropped_spans);
 
 /* "Content-Type" for the exposition, as prometheus_client sends it. */
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"

@@ -20,13 +20,22 @@ enum fam {
     F_TOTAL_TOK,
     F_INPUT_TOK,
     F_OUTPUT_TOK,
+    F_KEY_REMAIN_REQ,
+    F_KEY_REMAIN_TOK,
     F_OVERHEAD,
+    F_OVERHEAD_GR,
+    F_QUEUE_TIME,
     F_DEP_STATE,
     F_COOLED,
     F_DEP_SUCC,
     F_DEP_FAIL,
     F_DEP_TOTAL,
     F_LAT_PER_TOK,
+    F_FALLBACK_OK,
+    F_FALLBACK_FAIL,
+    F_LLM_API_FAILED,
+    F_REQUESTS,
+    F_IN_FLIGHT,
     F_TG_INFLIGHT,
     F_TG_DISCONNECT,
     F_TG_USAGE_SOURCE,
@@ -70,6 +79,8 @@ enum lk {
     LK_SOURCE,
     LK_OL_MODEL,
     LK_API_ROUTE, /* "route" of the management families (metrics_api_route) */
+    LK_GROUP_AS_MODEL, /* "model" carrying the model group (the key's grp) */
+    LK_FALLBACK_MODEL, /* the fallback group, kept in the key's dep field */
     LK_LE,
     NLK
 };
@@ -199,6 +210,7 @@ struct metrics_registry {
     pthread_mutex_t ol_mu;
     size_t nbases, nolmodels;
     ol_base *bases[METRICS_MAX_OLLAMA_BASES];
+    _Atomic int64_t http_in_flight; /* litellm_in_flight_requests */
     /* scrape scratch, guarded by write_mu */
     pthread_mutex_t write_mu;
 };

@@ -118,6 +118,43 @@ void otel_free(otel *o)
     free(o);
 }
 
+/* scheme://host[:port]/path without userinfo, query or fragment. */
+static void shown_url(const char *url, buf *b)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    const char *end = h + strcspn(h, "/?#");
+    const char *at = NULL;
+    for (const char *q = h; q < end; q++)
+        if (*q == '@')
+            at = q;
+    buf_append(b, url, (size_t)(h - url));
+    const char *rest = at ? at + 1 : h;
+    buf_append(b, rest, strcspn(rest, "?#"));
+}
+
+void otel_describe(const otel *o, char *out, size_t n)
+{
+    if (n)
+        out[0] = '\0';
+    if (!o || !n)
+        return;
+    buf b;
+    buf_init(&b);
+    if (o->cfg->traces_on) {
+        buf_puts(&b, "traces to ");
+        shown_url(o->cfg->traces_url, &b);
+        buf_puts(&b, o->cfg->traces_protocol == OTEL_PROTO_JSON ? " (http/json)" : " (http/protobuf)");
+    }
+    if (o->cfg->metrics_on) {
+        buf_puts(&b, b.len ? ", metrics to " : "metrics to ");
+        shown_url(o->cfg->metrics_url, &b);
+        buf_puts(&b, o->cfg->metrics_protocol == OTEL_PROTO_JSON ? " (http/json)" : " (http/protobuf)");
+    }
+    snprintf(out, n, "%.*s", (int)b.len, b.data ? b.data : "");
+    buf_free(&b);
+}
+
 /* ---- request path ----------------------------------------------------- */
 
 static bool printable(const char *s, size_t n)

@@ -137,6 +137,12 @@ int otel_new(const otel_settings *s, otel **out, char *err, size_t err_len, char
  * as dropped), and joins the thread. Later submits are dropped and
  * counted; otel_get_stats still works. Idempotent. */
 void otel_shutdown(otel *o);
+/* One line for the start-up banner: where spans and metrics go, e.g.
+ * "traces to http://c:4318/v1/traces (http/protobuf), metrics to
+ * http://c:4318/v1/metrics (http/protobuf)". URLs are shown without
+ * userinfo, query or fragment; headers are never shown (they may carry
+ * credentials). "" when o is NULL. */
+void otel_describe(const otel *o, char *out, size_t n);
 /* otel_shutdown() if not done yet, then frees everything. */
 void otel_free(otel *o);
 

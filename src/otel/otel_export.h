@@ -7,7 +7,7 @@
 #include "otel/otel_int.h"
 
 #define OTEL_MAX_SERIES 512     /* metric attribute sets before overflow */
-#define OTEL_POLL_MS 100        /* how often the rings are drained */
+#define OTEL_POLL_MS 20         /* how often the rings are drained: a 1024-slot ring then absorbs 50k spans/s */
 #define OTEL_MAX_ATTEMPTS 6     /* a batch is dropped after this many tries */
 #define OTEL_BACKOFF_MAX_MS 32000
 #define OTEL_RETRY_AFTER_MAX_S 60

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "metrics/process.h"
+#include "otel/otel.h"
 #include "serve/proxy.h"
 #include "util/buf.h"
 
@@ -20,15 +21,46 @@ static void model_obj(buf *b, const char *name)
     buf_printf(b, ",\"object\":\"model\",\"created\":%d,\"owned_by\":\"openai\"}", MODEL_CREATED);
 }
 
+/* The names /v1/models lists: every model_name (a wildcard's pattern too,
+ * as LiteLLM does), then the names the wildcard groups' backends list (as
+ * LiteLLM's check_provider_endpoint does), without repeats. i-th, or NULL. */
+static const char *listed_model(const gateway *g, size_t i)
+{
+    if (i < (size_t)g->ngroups)
+        return g->groups[i].name;
+    return i - (size_t)g->ngroups < g->nlisted ? g->listed[i - (size_t)g->ngroups] : NULL;
+}
+
+/* "x" when "x:latest" is listed too: a label, not a model to list. */
+static bool short_form(const gateway *g, const char *name)
+{
+    char full[600];
+    if (strchr(name, ':') || (size_t)snprintf(full, sizeof full, "%s:latest", name) >= sizeof full)
+        return false;
+    for (size_t i = 0; i < g->nlisted; i++)
+        if (!strcmp(g->listed[i], full))
+            return true;
+    return false;
+}
+
+static bool is_group(const gateway *g, const char *name, size_t len)
+{
+    for (int i = 0; i < g->ngroups; i++)
+        if (strlen(g->groups[i].name) == len && memcmp(g->groups[i].name, name, len) == 0)
+            return true;
+    return false;
+}
+
 void admin_models(gw_thread *t, conn *c, const char *id, size_t id_len)
 {
     gateway *g = t->g;
     buf b;
     buf_init(&b);
     if (id) {
-        for (int i = 0; i < g->ngroups; i++) {
-            if (strlen(g->groups[i].name) == id_len && memcmp(g->groups[i].name, id, id_len) == 0) {
-                model_obj(&b, g->groups[i].name);
+        const char *name;
+        for (size_t i = 0; (name = listed_model(g, i)); i++) {
+            if (strlen(name) == id_len && memcmp(name, id, id_len) == 0) {
+                model_obj(&b, name);
                 conn_respond(c, 200, "application/json", NULL, b.data, b.len);
                 buf_free(&b);
                 return;
@@ -42,10 +74,13 @@ void admin_models(gw_thread *t, conn *c, const char *id, size_t id_len)
         return;
     }
     buf_puts(&b, "{\"data\":[");
-    for (int i = 0; i < g->ngroups; i++) {
+    const char *name;
+    for (size_t i = 0; (name = listed_model(g, i)); i++) {
+        if (i >= (size_t)g->ngroups && (is_group(g, name, strlen(name)) || short_form(g, name)))
+            continue;
         if (i)
             buf_putc(&b, ',');
-        model_obj(&b, g->groups[i].name);
+        model_obj(&b, name);
     }
     buf_puts(&b, "],\"object\":\"list\"}");
     conn_respond(c, 200, "application/json", NULL, b.data, b.len);
@@ -76,6 +111,7 @@ void admin_metrics(gw_thread *t, conn *c)
     buf b;
     buf_init(&b);
     metrics_write(t->g->metrics, &b);
+    metrics_write_otel(&b, otel_dropped_spans(t->g->otel));
     process_metrics_write(&b);
     if (b.oom) {
         buf_free(&b);
@@ -116,6 +152,7 @@ static void health_free(health_req *h)
     }
     free(h->probes);
     free(h->ups);
+    gw_thread_drop(h->t);
     free(h);
 }
 
@@ -235,6 +272,7 @@ void admin_health(gw_thread *t, conn *c)
     if (!h)
         goto oom;
     h->t = t;
+    gw_thread_hold(t); /* until health_free */
     h->c = c;
     h->n = g->ndeps;
     h->probes = calloc((size_t)g->ndeps + 1, sizeof *h->probes);
@@ -242,6 +280,7 @@ void admin_health(gw_thread *t, conn *c)
     if (!h->probes || !h->ups) {
         free(h->probes);
         free(h->ups);
+        gw_thread_drop(t);
         free(h);
         goto oom;
     }

@@ -104,6 +104,102 @@ config *discover_config(const char *ollama_host, int wait_s, char *err, size_t e
     return cfg;
 }
 
+/* --- wildcard groups: the names their backends list --- */
+
+bool discover_wildcard(const char *pattern, size_t *prefix_len, const char **suffix)
+{
+    const char *star = strchr(pattern, '*');
+    if (!star || strchr(star + 1, '*'))
+        return false;
+    *prefix_len = (size_t)(star - pattern);
+    *suffix = star + 1;
+    return true;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The requested name for upstream model name m, when the deployment's
+ * upstream pattern (the part after the provider, e.g. "*") matches it. */
+static void add_listed(char ***out, size_t *n, const config_deployment *cd, const char *m)
+{
+    size_t gp, up;
+    const char *gs, *us;
+    if (*n >= DISCOVER_MAX_LISTED || !discover_wildcard(cd->model_name, &gp, &gs) ||
+        !discover_wildcard(cd->upstream_model, &up, &us))
+        return;
+    size_t ml = strlen(m), ul = strlen(us);
+    if (ml < up + ul || strncmp(m, cd->upstream_model, up) || strcmp(m + ml - ul, us))
+        return;
+    int cap = (int)(ml - up - ul);
+    size_t len = gp + (size_t)cap + strlen(gs) + 1;
+    char *name = malloc(len), **grown = realloc(*out, (*n + 1) * sizeof **out);
+    if (!name || !grown) {
+        free(name);
+        if (grown)
+            *out = grown;
+        return;
+    }
+    *out = grown;
+    snprintf(name, len, "%.*s%.*s%s", (int)gp, cd->model_name, cap, m + up, gs);
+    (*out)[(*n)++] = name;
+}
+
+char **discover_listed(const config *cfg, size_t *n)
+{
+    char **out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < cfg->ndeployments; i++) {
+        const config_deployment *cd = &cfg->deployments[i];
+        size_t pl;
+        const char *sfx;
+        if (!discover_wildcard(cd->model_name, &pl, &sfx))
+            continue;
+        bool ollama = cd->provider == PROVIDER_OLLAMA || cd->provider == PROVIDER_OLLAMA_CHAT;
+        char url[1024], msg[256];
+        snprintf(url, sizeof url, "%s%s", cd->api_base, ollama ? "/api/tags" : "/models");
+        buf body;
+        buf_init(&body);
+        if (http_get(url, 3000, &body, msg, sizeof msg) == 200) {
+            json_t *root = json_loadb(body.data ? body.data : "", body.len, 0, NULL), *m;
+            size_t k;
+            json_array_foreach(json_object_get(root, ollama ? "models" : "data"), k, m) {
+                const char *name = json_string_value(json_object_get(m, ollama ? "name" : "id"));
+                if (!name || !*name)
+                    continue;
+                add_listed(&out, n, cd, name);
+                size_t nl = strlen(name);
+                if (ollama && nl > 7 && !strcmp(name + nl - 7, ":latest")) {
+                    char short_name[512];
+                    snprintf(short_name, sizeof short_name, "%.*s", (int)(nl - 7), name);
+                    add_listed(&out, n, cd, short_name);
+                }
+            }
+            json_decref(root);
+        } else {
+            log_warn("%s: cannot list the models of wildcard group %s (%s)", url, cd->model_name, msg);
+        }
+        buf_free(&body);
+    }
+    if (*n)
+        qsort(out, *n, sizeof *out, cmp_str);
+    size_t w = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (w && !strcmp(out[w - 1], out[i]))
+            free(out[i]);
+        else
+            out[w++] = out[i];
+    }
+    *n = w;
+    return out;
+}
+
+void discover_listed_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 /* --- /api/ps poller --- */
 
 struct discover_poller {
@@ -189,6 +285,19 @@ static void watch_tags(discover_poller *p)
     buf_free(&body);
 }
 
+/* Do the wildcard groups' backends still list the same names? */
+static void watch_listed(discover_poller *p)
+{
+    size_t n;
+    char **names = discover_listed(p->g->cfg, &n);
+    bool same = n == p->g->nlisted;
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(names[i], p->g->listed[i]) == 0;
+    if (!same)
+        atomic_store(&p->changed, true);
+    discover_listed_free(names, n);
+}
+
 bool discover_poller_models_changed(discover_poller *p) { return p && atomic_load(&p->changed); }
 
 static void *poller_main(void *arg)
@@ -199,6 +308,8 @@ static void *poller_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (p->watch_base && !atomic_load(&p->changed))
             watch_tags(p);
+        if (p->g->wildcards && !atomic_load(&p->changed))
+            watch_listed(p);
         poll_once(p->g);
         pthread_mutex_lock(&p->mu);
         struct timespec ts;

@@ -214,7 +214,10 @@ static void req_free(native_req *p)
     buf_free(&p->out);
     buf_free(&p->err);
     free(p->body);
+    gw_thread *t = p->t;
     free(p);
+    metrics_in_flight_add(t->g->metrics, -1);
+    gw_thread_drop(t); /* may free the configuration this request ran on (generation.h) */
 }
 
 static void account(native_req *p)
@@ -622,6 +625,8 @@ static void infer(gw_thread *t, conn *c, const native_route *nr, const char *bod
         reject(t, c, nr, g->groups[gi].name, 500, "InternalServerError", "out of memory");
         return;
     }
+    metrics_in_flight_add(g->metrics, 1); /* until req_free, as a proxied request */
+    gw_thread_hold(t);                    /* until req_free */
     memcpy(p->body, body, len);
     p->body_len = len;
     p->mval_off = (size_t)(v[0].p - body);

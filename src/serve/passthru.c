@@ -76,7 +76,9 @@ static void pt_free(pt_req *p)
     if (p->up)
         upstream_cancel(p->up);
     buf_free(&p->out);
+    gw_thread *t = p->t;
     free(p);
+    gw_thread_drop(t); /* held from forward: the configuration outlives the request (generation.h) */
 }
 
 static void pt_gone(conn *c, void *arg)
@@ -166,6 +168,7 @@ static void forward(gw_thread *t, conn *c, const http_request *req, const char *
         native_error(c, 500, "out of memory");
         return;
     }
+    gw_thread_hold(t); /* until pt_free */
     p->t = t;
     p->c = c;
     p->route = route;
@@ -228,7 +231,9 @@ static void list_free(list_req *l)
             upstream_cancel(l->h[i].up);
         buf_free(&l->h[i].body);
     }
+    gw_thread *t = l->t;
     free(l);
+    gw_thread_drop(t); /* held from merged_list */
 }
 
 static void list_gone(conn *c, void *arg)
@@ -425,6 +430,7 @@ static void merged_list(gw_thread *t, conn *c, const char *path, const char *con
         native_error(c, 500, "out of memory");
         return;
     }
+    gw_thread_hold(t); /* until list_free */
     l->t = t;
     l->c = c;
     l->route = route;

@@ -10,7 +10,10 @@
 
 #include <jansson.h>
 
+#include "metrics/promfmt.h"
+#include "serve/fallback.h"
 #include "serve/router.h"
+#include "serve/trace.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -24,7 +27,11 @@ typedef struct {
     conn *c;
     tr_kind kind;
     metrics_route route;
-    const gw_group *grp;
+    const gw_group *grp;    /* the group being tried: the requested one, then fallbacks */
+    const gw_group *orig;   /* the group the client asked for */
+    int fb_next;            /* next entry of the fallback list to try */
+    int fb_status;          /* the failure that started the fallbacks (status, class) */
+    const char *fb_class;
     int dep;                /* current deployment index */
     json_t *root;           /* the parsed body, used up by the first attempt */
     char *body;             /* the client's body, kept for retries */
@@ -39,8 +46,22 @@ typedef struct {
     buf out;
     buf err;
     int64_t t_attempt;
+    int fallbacks;          /* fallback groups tried (x-litellm-attempted-fallbacks) */
+    char call_id[40];       /* x-litellm-call-id: a random UUID */
+    char capture[256];      /* wildcard groups: what the client's name had in place of the '*' */
     metrics_request rec;
+    otel_span span;         /* OpenTelemetry (trace.h); untouched when off */
 } proxy_req;
+
+#define STREAM_HEADERS "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+
+/* The requested_model label of the group being tried: for the requested
+ * one, what account() records (a wildcard group's pattern, or a name its
+ * backend lists); for a fallback group its name. */
+static const char *grp_label(const proxy_req *p)
+{
+    return p->grp == p->orig ? p->rec.requested_model : p->grp->name;
+}
 
 static void access_log(const proxy_req *p)
 {
@@ -55,6 +76,7 @@ static void access_log(const proxy_req *p)
 
 static void req_free(proxy_req *p)
 {
+    metrics_in_flight_add(p->t->g->metrics, -1);
     if (p->up)
         upstream_cancel(p->up);
     if (p->ts)
@@ -63,6 +85,7 @@ static void req_free(proxy_req *p)
     buf_free(&p->out);
     buf_free(&p->err);
     free(p->body);
+    gw_thread_drop(p->t); /* may free the configuration this request ran on (generation.h) */
     free(p);
 }
 
@@ -76,9 +99,16 @@ static void account(proxy_req *p)
     p->accounted = true;
     gw_thread *t = p->t;
     p->rec.t_end = gw_now_ns();
+    if (p->dep >= 0 && !p->rec.exception_class && p->rec.status < 400) {
+        const config_deployment *cd = t->g->deps[p->dep].cfg;
+        p->rec.cost_usd = (double)p->rec.prompt_tokens * cd->input_cost_per_token +
+                          (double)p->rec.completion_tokens * cd->output_cost_per_token;
+    }
     if (p->dep >= 0)
         router_release(t, p->dep);
     metrics_record(t->shard, &p->rec);
+    trace_end(t, &(trace_facts){p->kind, &p->rec, p->ts ? tr_stream_stats(p->ts) : NULL, p->body, p->body_len},
+              &p->span);
     access_log(p);
 }
 
@@ -141,6 +171,70 @@ static void on_client_gone(conn *c, void *arg)
     finish(p);
 }
 
+/* api_base as shown in x-litellm-model-api-base: without user:password@
+ * and without a query string, which could carry credentials. */
+static void redacted_base(const char *base, char *out, size_t n)
+{
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    const char *end = host + strcspn(host, "/?#");
+    const char *at = NULL;
+    for (const char *q = host; q < end; q++)
+        if (*q == '@')
+            at = q;
+    size_t scheme = (size_t)(host - base);
+    const char *rest = at ? at + 1 : host;
+    snprintf(out, n, "%.*s%.*s", (int)scheme, base, (int)strcspn(rest, "?#"), rest);
+}
+
+static void ms_str(char *out, int64_t ns)
+{
+    promfmt_float(out, ns > 0 ? (double)ns / 1e6 : 0.0);
+}
+
+/* LiteLLM's response headers (common_request_processing.py get_custom_headers).
+ * Streams send them before the usage is known, so without a cost; the
+ * duration is then the time to the response head. */
+static void litellm_headers(proxy_req *p, bool final, char *out, size_t n)
+{
+    const gw_deployment *d = &p->t->g->deps[p->dep];
+    int64_t now = gw_now_ns();
+    char base[512], dur[PROMFMT_FLOAT_MAX], ovh[PROMFMT_FLOAT_MAX], cost[PROMFMT_FLOAT_MAX + 40] = "";
+    redacted_base(d->cfg->api_base, base, sizeof base);
+    ms_str(dur, now - p->rec.t_start);
+    ms_str(ovh, p->rec.t_upstream_sent - p->rec.t_start);
+    if (final) {
+        char v[PROMFMT_FLOAT_MAX];
+        promfmt_float(v, p->rec.cost_usd);
+        snprintf(cost, sizeof cost, "x-litellm-response-cost: %s\r\n", v);
+    }
+    snprintf(out, n,
+             "%sx-litellm-call-id: %s\r\nx-litellm-model-id: %s\r\nx-litellm-model-api-base: %s\r\n"
+             "%sx-litellm-response-duration-ms: %s\r\nx-litellm-overhead-duration-ms: %s\r\n"
+             "x-litellm-attempted-retries: %d\r\nx-litellm-attempted-fallbacks: %d\r\nx-litellm-version: %s\r\n",
+             final ? "" : STREAM_HEADERS, p->call_id, d->cfg->model_id, base, cost, dur, ovh,
+             p->attempts > 0 ? p->attempts - 1 : 0, p->fallbacks, TOLLGATE_VERSION);
+}
+
+/* A version 4 UUID from the worker's generator. */
+static void make_call_id(gw_thread *t, char *out, size_t n)
+{
+    unsigned char b[16];
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t x = t->rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        t->rng = x;
+        x *= 0x2545F4914F6CDD1DULL;
+        memcpy(b + i, &x, 8);
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
+             b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
 static void on_drain(conn *c, void *arg)
 {
     (void)c;
@@ -182,8 +276,9 @@ static bool up_data(upstream_req *r, const char *data, size_t len, void *ud)
     if (p->info.stream && p->out.len) {
         if (!p->client_started) {
             p->client_started = true;
-            conn_stream_begin(p->c, 200, "text/event-stream",
-                              "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+            char h[1536];
+            litellm_headers(p, false, h, sizeof h);
+            conn_stream_begin(p->c, 200, "text/event-stream", h);
         }
         conn_stream_write(p->c, p->out.data, p->out.len);
         buf_reset(&p->out);
@@ -195,6 +290,35 @@ static bool up_data(upstream_req *r, const char *data, size_t len, void *ud)
     return false;
 }
 
+/* The requested group's retries are spent: try its next fallback group.
+ * Returns true when an attempt on one was started. */
+static bool next_fallback(proxy_req *p, int status, const char *exc_class)
+{
+    gateway *g = p->t->g;
+    if (p->fallbacks == 0) {
+        p->fb_status = status;
+        p->fb_class = exc_class;
+    } else {
+        metrics_record_fallback(p->t->shard, p->orig->name, p->grp->name, false, p->fb_status, p->fb_class);
+    }
+    int n;
+    const int *list = fallback_list(g, p->orig, p->fb_status, p->fb_class, &n);
+    while (p->fb_next < n && !atomic_load(&g->stopping)) {
+        const gw_group *next = &g->groups[list[p->fb_next++]];
+        router_release(p->t, p->dep);
+        p->grp = next;
+        p->attempts = 0; /* each group gets its own retries */
+        p->fallbacks++;
+        p->dep = router_pick(p->t, next, -1);
+        log_debug("falling back from %s to %s after %s", p->orig->name, next->name, exc_class ? exc_class : "?");
+        if (start_attempt(p))
+            return true;
+        /* could not even start: the request was answered or will be below */
+        return false;
+    }
+    return false;
+}
+
 /* The attempt failed before anything reached the client: retry elsewhere
  * or answer with an error. */
 static void attempt_failed(proxy_req *p, int status, const char *exc_class, int client_status, const char *type,
@@ -202,7 +326,7 @@ static void attempt_failed(proxy_req *p, int status, const char *exc_class, int 
 {
     gateway *g = p->t->g;
     gw_deployment *d = &g->deps[p->dep];
-    metrics_attempt a = {.deployment = p->dep, .requested_model = p->grp->name, .status = status,
+    metrics_attempt a = {.deployment = p->dep, .requested_model = grp_label(p), .status = status,
                          .exception_class = exc_class};
     metrics_record_attempt(p->t->shard, &a);
     if (router_report(g, d, false, status, 0))
@@ -217,6 +341,8 @@ static void attempt_failed(proxy_req *p, int status, const char *exc_class, int 
         if (start_attempt(p))
             return;
     }
+    if (p->c && next_fallback(p, status ? status : client_status, exc_class))
+        return;
     p->rec.status = client_status;
     account(p);
     if (body) {
@@ -267,27 +393,34 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
     int frc = p->ts ? tr_stream_finish(p->ts, &p->out) : -1;
     bool ok = res == UP_OK && frc == 0 && !tr_stream_stats(p->ts)->failed;
     fill_usage(p);
-    metrics_attempt a = {.deployment = p->dep, .requested_model = p->grp->name, .status = ok ? 200 : 500,
+    metrics_attempt a = {.deployment = p->dep, .requested_model = grp_label(p), .status = ok ? 200 : 500,
                          .exception_class = ok ? NULL : d->exc_stream};
     metrics_record_attempt(p->t->shard, &a);
     if (router_report(g, d, ok, ok ? 200 : 500, now - p->t_attempt) && !ok)
         metrics_deployment_cooldown(g->metrics, p->dep, 500);
     p->rec.status = ok ? 200 : p->info.stream ? 500 : 502;
-    if (!ok) {
-        p->rec.exception_class = d->exc_stream;
-        p->rec.exception_status = p->rec.status;
-    }
+    /* Earlier attempts that failed over to this one left their exception on
+     * the record; the request's outcome is this attempt's. Those attempts
+     * stay counted in litellm_deployment_failure_responses only. */
+    p->rec.exception_class = ok ? NULL : d->exc_stream;
+    p->rec.exception_status = ok ? 0 : p->rec.status;
+    if (p->fallbacks)
+        metrics_record_fallback(p->t->shard, p->orig->name, p->grp->name, ok, p->fb_status, p->fb_class);
     account(p);
     if (p->info.stream) {
         if (!p->client_started) {
             p->client_started = true;
-            conn_stream_begin(p->c, 200, "text/event-stream", "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+            char h[1536];
+            litellm_headers(p, false, h, sizeof h);
+            conn_stream_begin(p->c, 200, "text/event-stream", h);
         }
         if (p->out.len)
             conn_stream_write(p->c, p->out.data, p->out.len);
         conn_stream_end(p->c);
     } else if (ok) {
-        conn_respond(p->c, 200, "application/json", NULL, p->out.data, p->out.len);
+        char h[1536];
+        litellm_headers(p, true, h, sizeof h);
+        conn_respond(p->c, 200, "application/json", h, p->out.data, p->out.len);
     } else {
         const tr_stats *st = tr_stream_stats(p->ts);
         char m[400];
@@ -316,8 +449,15 @@ static bool start_attempt(proxy_req *p)
      * the body again since building the upstream body modifies the tree. */
     json_t *root = p->root;
     p->root = NULL;
-    int brc = root ? tr_build_request_parsed(p->kind, d->src, root, cd->upstream_model, &ub, &p->info, &e)
-                   : tr_build_request(p->kind, d->src, p->body, p->body_len, cd->upstream_model, &ub, &p->info, &e);
+    /* A wildcard group's deployment: the client's part replaces its '*'. */
+    char wild_model[512];
+    const char *umodel = cd->upstream_model, *star = p->grp->wildcard ? strchr(umodel, '*') : NULL;
+    if (star) {
+        snprintf(wild_model, sizeof wild_model, "%.*s%s%s", (int)(star - umodel), umodel, p->capture, star + 1);
+        umodel = wild_model;
+    }
+    int brc = root ? tr_build_request_parsed(p->kind, d->src, root, umodel, &ub, &p->info, &e)
+                   : tr_build_request(p->kind, d->src, p->body, p->body_len, umodel, &ub, &p->info, &e);
     if (brc != 0) {
         buf_free(&ub);
         p->rec.status = e.status ? e.status : 400;
@@ -332,11 +472,14 @@ static bool start_attempt(proxy_req *p)
     p->rec.stream = p->info.stream;
     char url[1024];
     snprintf(url, sizeof url, "%s%s", cd->api_base, tr_upstream_path(p->kind, d->src));
+    char traceparent[TRACE_HEADER_MAX];
+    trace_upstream_header(g, &p->span, traceparent);
     upstream_opts o = {
         .url = url,
         .body = ub.data,
         .body_len = ub.len,
         .bearer = cd->api_key,
+        .extra_headers = traceparent[0] ? traceparent : NULL,
         .timeout_ms = p->info.stream && d->stream_timeout_ms ? d->stream_timeout_ms : d->timeout_ms,
     };
     p->up_status = 0;
@@ -372,12 +515,39 @@ void proxy_reject(gw_thread *t, conn *c, metrics_route route, const char *reques
              exc_class);
 }
 
+/* The group named name; else the most specific wildcard group matching it
+ * (LiteLLM: exact model_name first, then patterns). */
 static int find_group(const gateway *g, const char *name)
 {
     for (int i = 0; i < g->ngroups; i++)
         if (strcmp(g->groups[i].name, name) == 0)
             return i;
+    size_t nl = strlen(name);
+    for (int k = 0; k < g->nwild; k++) {
+        const gw_group *grp = &g->groups[g->wild[k]];
+        size_t sl = strlen(grp->suffix);
+        if (nl >= grp->prefix_len + sl && !strncmp(name, grp->name, grp->prefix_len) && !strcmp(name + nl - sl, grp->suffix))
+            return g->wild[k];
+    }
     return -1;
+}
+
+/* The label for a name a wildcard group matched: the gateway's copy of it
+ * when a backend lists it, else the pattern (labels stay bounded). */
+static const char *listed_label(const gateway *g, const gw_group *grp, const char *name)
+{
+    size_t lo = 0, hi = g->nlisted;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(g->listed[mid], name);
+        if (c == 0)
+            return g->listed[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return grp->name;
 }
 
 static void list_groups(const gateway *g, char *out, size_t n)
@@ -390,7 +560,8 @@ static void list_groups(const gateway *g, char *out, size_t n)
         out[n - 1] = '\0';
 }
 
-void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, const char *body, size_t len)
+void proxy_handle(gw_thread *t, conn *c, const http_request *req, tr_kind kind, metrics_route route, const char *body,
+                  size_t len)
 {
     gateway *g = t->g;
     int64_t t0 = gw_now_ns();
@@ -440,6 +611,8 @@ route:;
         proxy_reject(t, c, route, g->groups[gi].name, 500, "api_error", NULL, tr_exc_name(TR_EXC_INTERNAL), "out of memory");
         return;
     }
+    metrics_in_flight_add(g->metrics, 1); /* until req_free */
+    gw_thread_hold(t);                    /* until req_free */
     memcpy(p->body, body, len);
     p->body[len] = '\0';
     p->body_len = len;
@@ -448,12 +621,19 @@ route:;
     p->c = c;
     p->kind = kind;
     p->route = route;
-    p->grp = &g->groups[gi];
+    p->grp = p->orig = &g->groups[gi];
     buf_init(&p->out);
     buf_init(&p->err);
     p->rec.requested_model = p->grp->name;
+    if (p->grp->wildcard && strcmp(model, p->grp->name) != 0) {
+        size_t nl = strlen(model), sl = strlen(p->grp->suffix);
+        snprintf(p->capture, sizeof p->capture, "%.*s", (int)(nl - p->grp->prefix_len - sl), model + p->grp->prefix_len);
+        p->rec.requested_model = listed_label(g, p->grp, model);
+    }
     p->rec.route = route;
+    make_call_id(t, p->call_id, sizeof p->call_id);
     p->rec.t_start = t0;
+    trace_begin(g, req, t0, &p->span);
     p->dep = router_pick(t, p->grp, -1);
     conn_set_close_cb(c, on_client_gone, p);
     if (!start_attempt(p)) {

@@ -7,8 +7,10 @@
 #include "net/server.h"
 #include "serve/gateway.h"
 
-/* Handles POST chat/completions, completions and embeddings. */
-void proxy_handle(gw_thread *t, conn *c, tr_kind kind, metrics_route route, const char *body, size_t len);
+/* Handles POST chat/completions, completions and embeddings. req is the
+ * request head (for trace context headers), valid during the call only. */
+void proxy_handle(gw_thread *t, conn *c, const http_request *req, tr_kind kind, metrics_route route, const char *body,
+                  size_t len);
 
 /* Sends e as the response: {"error":{"message","type","param","code"}}
  * with status e->status (tr_error_body's shape; empty parts are null).

@@ -23,10 +23,14 @@
 #include <openssl/evp.h>
 
 #include "net/server.h"
+#include "otel/otel.h"
 #include "serve/admin.h"
 #include "serve/discover.h"
+#include "serve/fallback.h"
 #include "serve/gateway.h"
 #include "serve/native.h"
+#include "serve/generation.h"
+#include "serve/litellm_cli.h"
 #include "serve/proxy.h"
 #include "util/log.h"
 
@@ -40,6 +44,7 @@ typedef struct {
     int discover_wait_s;
     bool sidecar;
     server_config limits; /* header/body/idle timeouts, max_conns: 0 = server default */
+    otel *otel;           /* OpenTelemetry export, shared by every generation; NULL = off */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -68,6 +73,9 @@ static void usage(FILE *f)
             "                           127.0.0.1:11435 (OLLAMA_HOST=127.0.0.1:11435 ollama serve)\n"
             "      --log-level LEVEL    debug, info (default), warn, error\n"
             "  -h, --help               this text\n\n"
+            "LiteLLM's command line works too: tollgate --config F --port N [--host H] [--num_workers N]\n"
+            "[--debug] [--detailed_debug] (--num_workers sets threads; --debug = info, --detailed_debug =\n"
+            "debug logging; other litellm flags are ignored with a warning).\n\n"
             "Routes: POST /v1/chat/completions /v1/completions /v1/embeddings (also without /v1),\n"
             "        GET /v1/models /health /health/liveliness /health/readiness /metrics,\n"
             "        and Ollama's native API (/api/chat, /api/generate, /api/embed, /api/tags, ...)\n"
@@ -85,7 +93,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
         {"header-timeout", required_argument, NULL, 1}, {"body-timeout", required_argument, NULL, 2},
         {"body-min-rate", required_argument, NULL, 3},  {"idle-timeout", required_argument, NULL, 4},
         {"max-conns", required_argument, NULL, 5},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        /* LiteLLM's spellings (litellm_cli.h): worker processes there, threads here. */
+        {"num_workers", required_argument, NULL, 't'}, {"debug", no_argument, NULL, 'D'},
+        {"detailed_debug", no_argument, NULL, 'E'}, {NULL, 0, NULL, 0},
     };
     *o = (serve_opts){.host = "0.0.0.0", .port = 4000, .max_body_mb = 16, .poll_interval_s = 10, .discover_wait_s = 10};
     optind = 1;
@@ -118,6 +129,8 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
             log_set_level((enum log_level)lvl);
             break;
         }
+        case 'D': log_set_level(LOG_INFO); break;
+        case 'E': log_set_level(LOG_DEBUG); break;
         case 1: o->limits.header_timeout_ms = (int)(atof(optarg) * 1000); break;
         case 2: o->limits.body_timeout_ms = (int)(atof(optarg) * 1000); break;
         case 3: o->limits.body_min_rate = atoi(optarg); break;
@@ -143,30 +156,6 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 }
 
 /* --- per-thread context --- */
-
-static void *thread_init(int index, struct event_base *base, void *ud)
-{
-    gateway *g = ud;
-    gw_thread *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
-    t->g = g;
-    t->index = index;
-    t->up = upstream_pool_new(base);
-    t->shard = metrics_shard_get(g->metrics, index);
-    t->rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)time(NULL) << 16) ^ (uint64_t)(index + 1) * 0xBF58476D1CE4E5B9ULL;
-    return t;
-}
-
-static void thread_fini(void *ctx, void *ud)
-{
-    (void)ud;
-    gw_thread *t = ctx;
-    if (!t)
-        return;
-    upstream_pool_free(t->up);
-    free(t);
-}
 
 /* --- auth --- */
 
@@ -225,10 +214,8 @@ static bool path_prefix(const http_request *req, const char *prefix, const char 
     return memchr(*rest, '/', *rest_len) == NULL;
 }
 
-static void on_request(conn *c, const http_request *req, const char *body, size_t len, void *ud)
+static void dispatch(gw_thread *t, conn *c, const http_request *req, const char *body, size_t len)
 {
-    (void)ud;
-    gw_thread *t = conn_thread_ctx(c);
     gateway *g = t->g;
     bool get = http_method_is(req, "GET") || http_method_is(req, "HEAD");
     bool post = http_method_is(req, "POST");
@@ -245,7 +232,7 @@ static void on_request(conn *c, const http_request *req, const char *body, size_
                          "Authentication Error, No api key passed in or key invalid. Send Authorization: Bearer <key>.");
             return;
         }
-        proxy_handle(t, c, infer_routes[i].kind, infer_routes[i].route, body, len);
+        proxy_handle(t, c, req, infer_routes[i].kind, infer_routes[i].route, body, len);
         return;
     }
     if (http_path_is(req, "/health/liveliness") || http_path_is(req, "/health/liveness")) {
@@ -293,12 +280,25 @@ static void on_request(conn *c, const http_request *req, const char *body, size_
     native_handle(t, c, req, body, len);
 }
 
+/* litellm_in_flight_requests counts every HTTP request while it is handled,
+ * as LiteLLM's middleware does (a scrape sees itself); a proxied request
+ * holds one more count of its own until it ends (proxy.c). */
+static void on_request(conn *c, const http_request *req, const char *body, size_t len, void *ud)
+{
+    (void)ud;
+    gw_thread *t = gw_worker_thread(conn_thread_ctx(c));
+    metrics_registry *m = t->g->metrics;
+    metrics_in_flight_add(m, 1);
+    dispatch(t, c, req, body, len);
+    metrics_in_flight_add(m, -1);
+}
+
 /* A request announcing a body, on its head: one without a valid key is
  * answered now (401, or whatever on_request says without a body), before
  * its body is read or 100 Continue is sent; the server then closes. */
 static void on_head(conn *c, const http_request *req, void *ud)
 {
-    gw_thread *t = conn_thread_ctx(c);
+    gw_thread *t = gw_worker_thread(conn_thread_ctx(c));
     if (!authorized(t->g, req))
         on_request(c, req, "", 0, ud);
 }
@@ -338,7 +338,7 @@ static void warn_cb(void *ud, const char *msg)
     log_warn("%s", msg);
 }
 
-static void gateway_free(gateway *g)
+void gateway_free(gateway *g)
 {
     if (!g)
         return;
@@ -347,12 +347,16 @@ static void gateway_free(gateway *g)
         free((char *)g->deps[i].exc_timeout);
         free((char *)g->deps[i].exc_stream);
     }
+    if (g->groups)
+        fallback_free(g);
     for (int i = 0; i < g->ngroups; i++)
         free(g->groups[i].deps);
     free(g->deps);
     free(g->groups);
     metrics_free(g->metrics);
     free(g->master_key_hash);
+    free(g->wild);
+    discover_listed_free(g->listed, g->nlisted);
     if (g->cfg)
         config_free(g->cfg);
     free(g);
@@ -360,12 +364,20 @@ static void gateway_free(gateway *g)
 
 static long secs_to_ms(double s) { return s > 0 ? (long)(s * 1000.0) : 0; }
 
-static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
+/* Takes cfg and listed (discover_listed), also on failure. */
+static gateway *gateway_new(config *cfg, char **listed, size_t nlisted, int nshards, char *err, size_t errlen)
 {
     gateway *g = calloc(1, sizeof *g);
-    if (!g)
+    if (!g) {
+        config_free(cfg);
+        discover_listed_free(listed, nlisted);
+        snprintf(err, errlen, "out of memory");
         return NULL;
+    }
     g->cfg = cfg;
+    g->listed = listed;
+    g->nlisted = nlisted;
+    atomic_init(&g->refs, 1);
     g->ndeps = (int)cfg->ndeployments;
     g->deps = calloc((size_t)g->ndeps + 1, sizeof *g->deps);
     g->groups = calloc((size_t)g->ndeps + 1, sizeof *g->groups);
@@ -399,7 +411,6 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
             gi = g->ngroups++;
             g->groups[gi].name = cd->model_name;
             g->groups[gi].deps = calloc((size_t)g->ndeps, sizeof(int));
-            g->groups[gi].fallback = -1;
         }
         gw_group *grp = &g->groups[gi];
         grp->deps[grp->ndeps++] = i;
@@ -408,12 +419,33 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
                                            .model_id = cd->model_id, .api_base = cd->api_base,
                                            .api_provider = cd->provider_name};
     }
+    g->wild = calloc((size_t)g->ngroups + 1, sizeof *g->wild);
+    for (int i = 0; g->wild && i < g->ngroups; i++) {
+        gw_group *grp = &g->groups[i];
+        if (!(grp->wildcard = discover_wildcard(grp->name, &grp->prefix_len, &grp->suffix)))
+            continue;
+        size_t lit = strlen(grp->name) - 1;
+        int at = g->nwild++;
+        while (at > 0 && strlen(g->groups[g->wild[at - 1]].name) - 1 < lit) {
+            g->wild[at] = g->wild[at - 1];
+            at--;
+        }
+        g->wild[at] = i;
+    }
+    g->wildcards = g->nwild;
+    if (!g->wild || fallback_resolve(g) < 0) {
+        free(defs);
+        gateway_free(g);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     if (cfg->master_key)
         g->master_key_hash = sha256_hex(cfg->master_key);
     metrics_config mc = {.deployments = defs, .ndeployments = (size_t)g->ndeps,
                          .latency_buckets = cfg->latency_buckets, .nbuckets = cfg->nlatency_buckets,
                          .hashed_api_key = g->master_key_hash, .api_key_alias = NULL, .nshards = nshards,
-                         .user_id = cfg->master_key ? "default_user_id" : NULL};
+                         .user_id = cfg->master_key ? "default_user_id" : NULL,
+                         .extra_groups = (const char *const *)g->listed, .nextra_groups = g->nlisted};
     g->metrics = metrics_new(&mc, err, errlen);
     free(defs);
     if (!g->metrics) {
@@ -423,112 +455,56 @@ static gateway *gateway_new(config *cfg, int nshards, char *err, size_t errlen)
     return g;
 }
 
-/* One running configuration: gateway state, its server and its poller.
- * Without --config, a change in Ollama's model list starts a new generation
- * on the same port (SO_REUSEPORT) before the old one stops, so no
- * connection is refused while requests in flight finish on the old one. */
-typedef struct {
-    gateway *g;
-    server *s;
-    discover_poller *poller;
-    pthread_t tid;
-    atomic_bool done;
-    int rc;
-} generation;
-
-static void *gen_run(void *arg)
-{
-    generation *gen = arg;
-    gen->rc = server_run(gen->s) == 0 ? 0 : 1;
-    atomic_store(&gen->done, true);
-    return NULL;
-}
-
-static void gen_free(generation *gen)
-{
-    atomic_store(&gen->g->stopping, true);
-    discover_poller_stop(gen->poller);
-    server_free(gen->s);
-    gateway_free(gen->g);
-    free(gen);
-}
-
-static generation *gen_start(config *cfg, const serve_opts *o, int threads, int port, bool join,
-                             const char *watch_base, char *err, size_t errlen)
-{
-    generation *gen = calloc(1, sizeof *gen);
-    if (!gen) {
-        config_free(cfg);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    atomic_init(&gen->done, false);
-    gen->g = gateway_new(cfg, threads, err, errlen); /* owns cfg, also on failure */
-    if (!gen->g) {
-        free(gen);
-        return NULL;
-    }
-    gen->g->max_body = (size_t)o->max_body_mb << 20;
-    server_config sc = o->limits;
-    sc.host = o->host;
-    sc.port = port;
-    sc.threads = threads;
-    sc.max_body = gen->g->max_body;
-    sc.join_port = join;
-    sc.handler = on_request;
-    sc.on_head = on_head;
-    sc.warn = warn_cb;
-    sc.thread_init = thread_init;
-    sc.thread_fini = thread_fini;
-    sc.ud = gen->g;
-    gen->g->discovered = watch_base != NULL;
-    gen->g->native_base = watch_base;
-    gen->s = server_new(&sc, err, errlen);
-    if (!gen->s) {
-        gateway_free(gen->g);
-        free(gen);
-        return NULL;
-    }
-    gen->g->srv = (struct server *)gen->s;
-    if (o->poll_interval_s > 0)
-        gen->poller = discover_poller_start(gen->g, o->poll_interval_s, watch_base);
-    if (pthread_create(&gen->tid, NULL, gen_run, gen) != 0) {
-        snprintf(err, errlen, "cannot start the server thread");
-        gen_free(gen);
-        return NULL;
-    }
-    return gen;
-}
-
 static void log_models(const gateway *g)
 {
     for (int i = 0; i < g->ndeps; i++)
         log_info("  model %s -> %s at %s", g->deps[i].cfg->model_name, g->deps[i].cfg->model, g->deps[i].cfg->api_base);
 }
 
-/* Waits for the generation's server to return. A SIGINT/SIGTERM meanwhile
- * stops waiting for requests in flight and is remembered in *signalled, so
- * that a reload in progress does not swallow the user's stop. */
-static int gen_join(generation *gen, const sigset_t *sigs, bool *signalled)
+/* The configuration, read again: the file, or without one Ollama's model
+ * list. NULL with the reason in err; the caller keeps what is running. */
+static config *load_config(const serve_opts *o, const char *watch_base, int wait_s, char *err, size_t errlen)
 {
-    while (!atomic_load(&gen->done)) {
-        struct timespec ts = {0, 100 * 1000000};
-        int sig = sigtimedwait(sigs, NULL, &ts);
-        if (sig == SIGINT || sig == SIGTERM) {
-            log_info("stopping now, without waiting for requests in flight");
-            server_stop(gen->s, 0);
-            *signalled = true;
-        }
+    config *cfg = o->config_path ? config_load_file(o->config_path, warn_cb, NULL, err, errlen)
+                                 : discover_config(watch_base, wait_s, err, errlen);
+    if (cfg)
+        for (size_t i = 0; i < cfg->nnotes; i++)
+            log_debug("%s", cfg->notes[i]);
+    return cfg;
+}
+
+static gateway *build(config *cfg, const serve_opts *o, const char *watch_base, int threads, char *err, size_t errlen)
+{
+    size_t nlisted;
+    char **listed = discover_listed(cfg, &nlisted);
+    gateway *g = gateway_new(cfg, listed, nlisted, threads, err, errlen); /* owns both, also on failure */
+    if (g) {
+        g->max_body = (size_t)o->max_body_mb << 20;
+        g->otel = o->otel; /* process-wide, outlives every gateway */
+        g->discovered = watch_base != NULL; /* the native API uses Ollama's names then */
+        g->native_base = watch_base;        /* serve_main's, outlives every gateway */
     }
-    pthread_join(gen->tid, NULL);
-    int rc = gen->rc;
-    gen_free(gen);
-    return rc;
+    return g;
+}
+
+typedef struct {
+    server *s;
+    atomic_bool done;
+    int rc;
+} server_thread;
+
+static void *server_main(void *arg)
+{
+    server_thread *st = arg;
+    st->rc = server_run(st->s) == 0 ? 0 : 1;
+    atomic_store(&st->done, true);
+    return NULL;
 }
 
 int serve_main(int argc, char **argv)
 {
     serve_opts o;
+    argc = litellm_cli_filter(argc, argv);
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0)
         return rc;
@@ -538,6 +514,7 @@ int serve_main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -563,61 +540,131 @@ int serve_main(int argc, char **argv)
     int threads = o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    generation *gen = gen_start(cfg, &o, threads, o.port, false, watch_base, err, sizeof err);
-    if (!gen) {
+    char warn[2048] = "";
+    /* One server for the process: worker i is the same thread whatever the
+     * generation, so one ring per worker keeps a single producer. */
+    otel_settings os = {.litellm_callback = cfg->otel_callback, .workers = threads};
+    if (otel_new(&os, &o.otel, err, sizeof err, warn, sizeof warn) != 0) {
         fprintf(stderr, "tollgate serve: %s\n", err);
+        config_free(cfg);
+        free(watch_base);
+        return 1;
+    }
+    for (char *line = warn, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*line)
+            log_warn("%s", line);
+    }
+    gateway *g = build(cfg, &o, watch_base, threads, err, sizeof err);
+    gw_holder *h = g ? gw_holder_new(g) : NULL;
+    if (!h) {
+        fprintf(stderr, "tollgate serve: %s\n", g ? "out of memory" : err);
+        if (g)
+            gateway_free(g);
+        otel_free(o.otel);
+        free(watch_base);
+        return 1;
+    }
+    server_config sc = o.limits;
+    sc.host = o.host;
+    sc.port = o.port;
+    sc.threads = threads;
+    sc.max_body = g->max_body;
+    sc.handler = on_request;
+    sc.on_head = on_head;
+    sc.warn = warn_cb;
+    sc.thread_init = gw_worker_init;
+    sc.thread_fini = gw_worker_fini;
+    sc.ud = h;
+    server_thread st = {.s = server_new(&sc, err, sizeof err)};
+    atomic_init(&st.done, false);
+    pthread_t tid;
+    if (!st.s || pthread_create(&tid, NULL, server_main, &st) != 0) {
+        fprintf(stderr, "tollgate serve: %s\n", st.s ? "cannot start the server thread" : err);
+        server_free(st.s);
+        gw_holder_free(h);
         free(watch_base);
         return 1;
     }
     /* A gateway whose Ollama is itself (sidecar mode with OLLAMA_HOST left
      * at 11434, or an api_base naming our own port) would forward in a
      * circle: refuse to start. */
-    if (native_check_loop(gen->g, err, sizeof err) != 0) {
+    if (native_check_loop(g, err, sizeof err) != 0) {
         fprintf(stderr, "tollgate serve: %s\n", err);
-        server_stop(gen->s, 0);
-        bool ignored = false;
-        gen_join(gen, &sigs, &ignored);
+        server_stop(st.s, 0);
+        pthread_join(tid, NULL);
+        server_free(st.s);
+        gw_holder_free(h);
+        otel_free(o.otel);
         free(watch_base);
         return 1;
     }
-    int port = server_port(gen->s);
+    discover_poller *poller = o.poll_interval_s > 0 ? discover_poller_start(g, o.poll_interval_s, watch_base) : NULL;
     log_info("tollgate serve %s listening on http://%s:%d (%d models, %d deployments, %d threads, config %s)",
-             TOLLGATE_VERSION, o.host, port, gen->g->ngroups, gen->g->ndeps, threads,
+             TOLLGATE_VERSION, o.host, server_port(st.s), g->ngroups, g->ndeps, threads,
              o.config_path ? o.config_path : "none: models discovered from Ollama");
-    log_models(gen->g);
+    log_models(g);
+    log_debug("router: %s, num_retries %d, allowed_fails %d, cooldown_time %.1f s",
+              config_routing_name(g->cfg->routing_strategy), g->num_retries, g->allowed_fails, g->cfg->cooldown_time);
+    if (o.otel) {
+        char where[2200];
+        otel_describe(o.otel, where, sizeof where);
+        log_info("OpenTelemetry: %s", where);
+    }
 
+    /* SIGHUP, or (without --config) a change in Ollama's model list, builds
+     * a new gateway and swaps it in (generation.h): nothing is closed, and
+     * a bad new configuration leaves the running one in place. */
     time_t next_reload = 0;
-    bool signalled = false;
     for (;;) {
         struct timespec ts = {0, 200 * 1000000};
-        int sig = signalled ? SIGTERM : sigtimedwait(&sigs, NULL, &ts);
+        int sig = sigtimedwait(&sigs, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM) {
             log_info("stopping: finishing requests in flight (up to 10 s; signal again to stop at once)");
-            server_stop(gen->s, 10000);
+            atomic_store(&gw_holder_current(h)->stopping, true);
+            server_stop(st.s, 10000);
             break;
         }
-        if (atomic_load(&gen->done))
+        if (atomic_load(&st.done))
             break;
-        if (!discover_poller_models_changed(gen->poller) || time(NULL) < next_reload)
+        bool hup = sig == SIGHUP;
+        if (!hup && (!discover_poller_models_changed(poller) || time(NULL) < next_reload))
             continue;
         next_reload = time(NULL) + o.poll_interval_s;
-        config *ncfg = discover_config(watch_base, 0, err, sizeof err);
-        generation *next = ncfg ? gen_start(ncfg, &o, threads, port, true, watch_base, err, sizeof err) : NULL;
-        if (!next) {
-            log_warn("Ollama's model list changed but the gateway could not reload: %s", err);
-            continue; /* the old generation keeps serving; the poller will flag again */
+        const char *what = hup ? (o.config_path ? o.config_path : "Ollama's model list") : "Ollama's model list";
+        config *ncfg = load_config(&o, watch_base, 0, err, sizeof err);
+        gateway *ng = ncfg ? build(ncfg, &o, watch_base, threads, err, sizeof err) : NULL;
+        if (!ng) {
+            log_warn("%s: could not reload, the running configuration stays: %s", what, err);
+            continue; /* in discovery mode the poller flags again */
         }
-        log_info("Ollama's model list changed: now serving %d models (metrics start again from zero)",
-                 next->g->ngroups);
-        log_models(next->g);
-        server_stop(gen->s, 10000);
-        gen_join(gen, &sigs, &signalled);
-        gen = next;
+        discover_poller_stop(poller);
+        poller = o.poll_interval_s > 0 ? discover_poller_start(ng, o.poll_interval_s, watch_base) : NULL;
+        gw_holder_swap(h, ng);
+        if (hup)
+            log_info("reloaded %s: now serving %d models, %d deployments (metrics start again from zero; requests "
+                     "in flight finish on the previous configuration)", what, ng->ngroups, ng->ndeps);
+        else
+            log_info("Ollama's model list changed: now serving %d models (metrics start again from zero)", ng->ngroups);
+        log_models(ng);
     }
-    bool again = false;
-    rc = gen_join(gen, &sigs, &again);
+    while (!atomic_load(&st.done)) {
+        struct timespec ts = {0, 100 * 1000000};
+        int sig = sigtimedwait(&sigs, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            log_info("stopping now, without waiting for requests in flight");
+            server_stop(st.s, 0);
+        }
+    }
+    pthread_join(tid, NULL);
+    discover_poller_stop(poller);
+    server_free(st.s);
+    gw_holder_free(h);
+    otel_free(o.otel); /* after the drain: sends what is queued, within 2 s */
     free(watch_base);
     curl_global_cleanup();
     log_info("tollgate serve stopped");
-    return rc;
+    return st.rc;
 }

@@ -3,7 +3,7 @@
 #include <string.h>
 
 static const char *const names[SIM_FAULT_COUNT] = {
-    "none", "500", "503", "429", "hang", "cut", "malformed", "slow", "error",
+    "none", "500", "503", "429", "hang", "cut", "malformed", "slow", "error", "context",
 };
 
 const char *sim_fault_name(enum sim_fault_kind k) { return k < SIM_FAULT_COUNT ? names[k] : "none"; }

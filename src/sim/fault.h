@@ -19,6 +19,7 @@ enum sim_fault_kind {
     SIM_FAULT_MALFORMED, /* a malformed chunk after arg tokens, then normal */
     SIM_FAULT_SLOW,      /* arg ms per token instead of --token-ms */
     SIM_FAULT_ERROR,     /* Ollama's mid-stream error after arg tokens */
+    SIM_FAULT_CONTEXT,   /* HTTP 400: the input exceeds the context length */
     SIM_FAULT_COUNT
 };
 

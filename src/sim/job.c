@@ -418,6 +418,10 @@ void sim_job_run(sim_job *j)
         sim_stats_fault(j->ctx->stats, j->model, SIM_FAULT_429);
         fail_now(j, 429, "too many requests, please try again later");
         return;
+    case SIM_FAULT_CONTEXT:
+        sim_stats_fault(j->ctx->stats, j->model, SIM_FAULT_CONTEXT);
+        fail_now(j, 400, "input length exceeds the context length");
+        return;
     case SIM_FAULT_HANG:
         /* Holds nothing; ends when the client goes away (on_close). */
         sim_stats_fault(j->ctx->stats, j->model, SIM_FAULT_HANG);

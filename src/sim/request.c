@@ -143,7 +143,7 @@ static int get_fault_field(json_t *o, sim_job *j, sim_err *err)
         return 0;
     if (!json_is_string(v) ||
         sim_fault_parse(json_string_value(v), json_string_length(v), &j->fault) != 0)
-        return fail(err, 400, "%s", "tollgate_fault must be one of 500, 503, 429, hang, cut[:N], malformed[:N], slow[:MS], error[:N]");
+        return fail(err, 400, "%s", "tollgate_fault must be one of 500, 503, 429, hang, cut[:N], malformed[:N], slow[:MS], error[:N], context");
     return 0;
 }
 

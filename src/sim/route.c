@@ -339,6 +339,9 @@ static void sim_route(conn *c, const http_request *req, const char *body, size_t
     }
     enum sim_endpoint ep = (enum sim_endpoint)r->ep;
     sim_stats_endpoint(ctx->stats, ep);
+    const http_header *tp = http_find_header(req, "traceparent");
+    if (tp)
+        sim_stats_traceparent(ctx->stats, tp->value, tp->value_len);
     switch (ep) {
     case SIM_EP_CHAT:
     case SIM_EP_GENERATE:

@@ -41,7 +41,7 @@ static void usage(FILE *f)
             "  --quiet                no per-request log lines\n"
             "  -h, --help             this help\n\n"
             "Faults: put tollgate-fault:KIND[:ARG] in the prompt or last message, or set options.tollgate_fault\n"
-            "(native) / tollgate_fault (/v1). KIND: 500 503 429 hang cut[:N] malformed[:N] slow[:MS] error[:N].\n"
+            "(native) / tollgate_fault (/v1). KIND: 500 503 429 hang cut[:N] malformed[:N] slow[:MS] error[:N] context.\n"
             "Accounting: GET /sim/stats, POST /sim/reset. Details: docs/sim.md.\n");
 }
 

@@ -1,5 +1,6 @@
 #include "sim/stats.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,18 @@ typedef struct {
     atomic_long faults[SIM_FAULT_COUNT];
 } counters;
 
+#define TRACEPARENTS_KEPT 64
+#define TRACEPARENT_MAX 64
+
 struct sim_stats {
     int n;
     counters total;
     counters *model;
     atomic_long endpoints[SIM_EP_COUNT];
+    /* The last traceparent headers received (a ring; rare, so a lock). */
+    pthread_mutex_t tp_mu;
+    char tp[TRACEPARENTS_KEPT][TRACEPARENT_MAX + 1];
+    unsigned long tp_n; /* received since the reset; the newest is tp[(tp_n - 1) % KEPT] */
 };
 
 static const char *const ep_paths[SIM_EP_COUNT] = {
@@ -50,6 +58,7 @@ sim_stats *sim_stats_new(int nmodels)
         return NULL;
     }
     st->n = nmodels;
+    pthread_mutex_init(&st->tp_mu, NULL);
     return st;
 }
 
@@ -57,6 +66,7 @@ void sim_stats_free(sim_stats *st)
 {
     if (!st)
         return;
+    pthread_mutex_destroy(&st->tp_mu);
     free(st->model);
     free(st);
 }
@@ -78,6 +88,20 @@ void sim_stats_reset(sim_stats *st)
         zero(&st->model[i]);
     for (int i = 0; i < SIM_EP_COUNT; i++)
         atomic_store(&st->endpoints[i], 0);
+    pthread_mutex_lock(&st->tp_mu);
+    st->tp_n = 0;
+    pthread_mutex_unlock(&st->tp_mu);
+}
+
+void sim_stats_traceparent(sim_stats *st, const char *v, size_t n)
+{
+    if (n > TRACEPARENT_MAX)
+        n = TRACEPARENT_MAX;
+    pthread_mutex_lock(&st->tp_mu);
+    char *slot = st->tp[st->tp_n++ % TRACEPARENTS_KEPT];
+    memcpy(slot, v, n);
+    slot[n] = '\0';
+    pthread_mutex_unlock(&st->tp_mu);
 }
 
 #define ADD(field, v)                                                                                              \
@@ -133,5 +157,15 @@ void sim_stats_json(sim_stats *st, const sim_sched *sched, buf *out)
         put_counters(out, &st->model[i]);
         buf_putc(out, '}');
     }
-    buf_puts(out, "}}");
+    buf_puts(out, "},\"traceparents\":[");
+    pthread_mutex_lock(&st->tp_mu);
+    unsigned long first = st->tp_n > TRACEPARENTS_KEPT ? st->tp_n - TRACEPARENTS_KEPT : 0;
+    for (unsigned long i = first; i < st->tp_n; i++) {
+        const char *v = st->tp[i % TRACEPARENTS_KEPT];
+        if (i > first)
+            buf_putc(out, ',');
+        sim_json_str(out, v, strlen(v));
+    }
+    pthread_mutex_unlock(&st->tp_mu);
+    buf_puts(out, "]}");
 }

@@ -48,6 +48,9 @@ void sim_stats_cancelled(sim_stats *st, int m);
 void sim_stats_fault(sim_stats *st, int m, enum sim_fault_kind k);
 void sim_stats_in_flight(sim_stats *st, int m, int delta);
 void sim_stats_queued(sim_stats *st, int m, int delta);
+/* A request carried a traceparent header (value as sent, cut at 64 bytes):
+ * kept among the last 64 for /sim/stats "traceparents". */
+void sim_stats_traceparent(sim_stats *st, const char *v, size_t n);
 
 /* The /sim/stats JSON document; model names come from sched. */
 void sim_stats_json(sim_stats *st, const sim_sched *sched, buf *out);

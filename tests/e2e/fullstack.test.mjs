@@ -277,7 +277,7 @@ test('tollgate check passes on the stack, with the GPU checks passing (not warni
 test('tollgate check fails with the right hint when each component is stopped in turn', { skip }, async () => {
   const cases = [
     { name: 'gpu', get: () => gpu, set: (s) => { gpu = s; }, start: (p) => startGpu(p, { xidFile }),
-      id: 'gpu.metrics', fix: /tollgate gpu|dcgm-exporter/, stillPass: ['ollama.running', 'gateway.chat', 'prometheus.ready'] },
+      id: 'gpu.metrics', fix: /tollgate[ -]gpu|dcgm-exporter/, stillPass: ['ollama.running', 'gateway.chat', 'prometheus.ready'] },
     { name: 'gateway', get: () => serve, set: (s) => { serve = s; }, start: (p) => startServe(sim.url, p),
       id: 'gateway.liveliness', fix: /up -d litellm|make run/, stillPass: ['ollama.running', 'gpu.metrics', 'prometheus.ready'] },
     { name: 'Ollama (sim)', get: () => sim, set: (s) => { sim = s; }, start: (p) => startSim(p),

@@ -187,9 +187,16 @@ static void test_every_key(void **st)
     assert_int_equal(c->router_num_retries, 3);
     assert_true(c->router_timeout == 300);
 
-    /* The anchor holder is the only warning; harmless keys are notes. */
-    assert_int_equal(w.n, 1);
+    assert_int_equal(c->ncontext_window_fallbacks, 1);
+    assert_string_equal(c->context_window_fallbacks[0].to[0], "cpp");
+    assert_int_equal(c->ndefault_fallbacks, 1);
+    assert_string_equal(c->default_fallbacks[0], "gpt");
+
+    /* The anchor holder, and max_retries (parsed, not acted on, so said);
+     * harmless keys are notes. */
+    assert_int_equal(w.n, 2);
     assert_true(strstr(w.msgs[0], "full.yaml:5: unknown top-level key 'x-ollama' (ignored)") != NULL);
+    assert_true(strstr(w.msgs[1], "full.yaml:15: model_list[0].litellm_params.max_retries is not acted on") != NULL);
     assert_int_equal(c->nnotes, 4);
     bool saw_drop = false, saw_db = false;
     for (size_t i = 0; i < c->nnotes; i++) {
@@ -465,7 +472,7 @@ static void test_warnings(void **st)
         "t.yaml:17: duplicate key 'master_key' (line 16); the later one is used",
         "t.yaml:8: unknown key 'foo' in litellm_settings (ignored)",
         "t.yaml:9: key 'cache' in litellm_settings is not supported by tollgate (ignored)",
-        "t.yaml:10: callback 'langfuse' is not supported by tollgate (ignored); only 'prometheus' is",
+        "t.yaml:10: callback 'langfuse' is not supported by tollgate (ignored); only 'prometheus' and 'otel' are",
         "t.yaml:11: fallback target 'ghost' is not a model_name in model_list",
         "t.yaml:13: routing_strategy 'cost-based-routing' is not supported by tollgate; using simple-shuffle",
         "t.yaml:14: key 'model_group_alias' in router_settings is not supported by tollgate (ignored)",
@@ -484,7 +491,28 @@ static void test_warnings(void **st)
     c = load("model_list: [{model_name: m, litellm_params: {model: ollama/m}}]\n", &w, err, sizeof err);
     assert_non_null(c);
     assert_false(c->prometheus_callback);
+    assert_false(c->otel_callback);
     assert_int_equal(w.n, 0);
+    config_free(c);
+
+    /* "otel" turns OpenTelemetry export on, without a warning. */
+    c = load("model_list: [{model_name: m, litellm_params: {model: ollama/m}}]\n"
+             "litellm_settings: {callbacks: [otel], success_callback: [prometheus]}\n",
+             &w, err, sizeof err);
+    assert_non_null(c);
+    assert_true(c->otel_callback);
+    assert_true(c->prometheus_callback);
+    assert_int_equal(w.n, 0);
+    config_free(c);
+
+    /* Parsed but not acted on: said at start-up (issue 15). */
+    c = load("model_list: [{model_name: m, litellm_params: {model: ollama/m}}]\n"
+             "router_settings: {routing_strategy: usage-based-routing-v2}\n",
+             &w, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(w.n, 1);
+    assert_true(has_warning(&w, "t.yaml:2: routing_strategy 'usage-based-routing-v2' is not implemented by tollgate; "
+                                "deployments are picked as simple-shuffle does (weighted by rpm/tpm)"));
     config_free(c);
 }
 

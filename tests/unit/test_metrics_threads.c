@@ -236,11 +236,27 @@ static void test_promtool_parses(void **st)
     }
     metrics_deployment_cooldown(r, 0, 429);
     metrics_inflight_add(metrics_shard_get(r, 0), 1, 3);
+    metrics_record_fallback(metrics_shard_get(r, 0), "qwen", "we\"ird\\group\nx", true, 502, "Openai.APIError");
+    metrics_record_fallback(metrics_shard_get(r, 1), "qwen", "qwen", false, 0, "Ollama.Timeout");
+    metrics_in_flight_add(r, 2);
     metrics_loaded_model m[] = {{"llama3.2:3b", 3338801152ULL, 3338801152ULL, 1767225600}};
     metrics_set_ollama_state(r, "http://127.0.0.1:11434", true, m, 1);
     char *t = mt_scrape(r);
     assert_non_null(strstr(t, "model_group=\"we\\\"ird\\\\group\\nx\""));
     assert_non_null(strstr(t, "user=\"default_user_id\""));
+    /* Issue 15's dashboard families. */
+    assert_non_null(strstr(t, "\nlitellm_in_flight_requests 2.0\n"));
+    assert_non_null(strstr(t, "litellm_remaining_api_key_requests_for_model{api_key_alias=\"team\\\"key\",hashed_api_key="
+                              "\"abc\",model=\"qwen\"} 9.223372036854776e+18\n"));
+    assert_non_null(strstr(t, "litellm_deployment_successful_fallbacks_total{api_key_alias=\"team\\\"key\","
+                              "exception_class=\"Openai.APIError\",exception_status=\"502\","
+                              "fallback_model=\"we\\\"ird\\\\group\\nx\",hashed_api_key=\"abc\","
+                              "requested_model=\"qwen\",team=\"None\",team_alias=\"None\"} 1.0\n"));
+    assert_non_null(strstr(t, "litellm_deployment_failed_fallbacks_total{"));
+    assert_non_null(strstr(t, "litellm_llm_api_failed_requests_metric_total{"));
+    assert_non_null(strstr(t, "litellm_requests_metric_total{"));
+    assert_non_null(strstr(t, "litellm_request_queue_time_seconds_count{"));
+    assert_non_null(strstr(t, "litellm_overhead_with_guardrails_latency_metric_count{"));
     char path[] = "/tmp/tollgate-metrics-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
