@@ -17,6 +17,7 @@
 
 #include "serve/passthru.h"
 #include "serve/router.h"
+#include "serve/trace.h"
 #include "parse/json_scan.h"
 #include "translate/translate.h"
 #include "util/log.h"
@@ -30,13 +31,14 @@
 typedef struct {
     metrics_route route; /* its name is the path */
     bool embed; /* whole JSON answer, never a stream */
+    tr_kind kind; /* the OpenTelemetry operation (trace.h) */
 } native_route;
 
 static const native_route routes[] = {
-    {MR_API_CHAT, false},
-    {MR_API_GENERATE, false},
-    {MR_API_EMBED, true},
-    {MR_API_EMBEDDINGS, true},
+    {MR_API_CHAT, false, TR_CHAT},
+    {MR_API_GENERATE, false, TR_COMPLETION},
+    {MR_API_EMBED, true, TR_EMBEDDING},
+    {MR_API_EMBEDDINGS, true, TR_EMBEDDING},
 };
 
 typedef struct {
@@ -59,7 +61,9 @@ typedef struct {
     buf err;  /* an upstream error body */
     char ctype[128];
     int64_t t_attempt;
+    char done_reason[24]; /* the final object's, for the span */
     metrics_request rec;
+    otel_span span; /* OpenTelemetry (trace.h); untouched when off */
 } native_req;
 
 /* --- forwarding loops --- */
@@ -230,6 +234,15 @@ static void account(native_req *p)
     if (p->dep >= 0)
         router_release(t, p->dep);
     metrics_record(t->shard, &p->rec);
+    /* Ollama's sampling parameters live in "options" (num_predict is the
+     * max_tokens of the span), so that object is what the span reads. */
+    static const char *const okey[] = {"options"};
+    jscan_span opts[1] = {{0}};
+    jscan_object(p->body, p->body + p->body_len, okey, 1, opts);
+    tr_stats st = {0};
+    snprintf(st.finish_reason, sizeof st.finish_reason, "%s", p->done_reason);
+    trace_end(t, &(trace_facts){p->nr->kind, &p->rec, &st, opts[0].p && opts[0].p[0] == '{' ? opts[0].p : NULL,
+                                opts[0].n}, &p->span);
     const metrics_request *r = &p->rec;
     double ttft = r->t_first_token ? (double)(r->t_first_token - r->t_start) / 1e6 : -1;
     log_info("POST %s model=%s status=%d tokens=%llu/%llu ttft_ms=%.1f ms=%.1f%s", metrics_route_name(p->nr->route),
@@ -280,11 +293,11 @@ static uint64_t u64_of(jscan_span v)
 }
 
 enum { K_MODEL, K_MESSAGE, K_RESPONSE, K_THINKING, K_DONE, K_ERROR, K_PEC, K_EC, K_LOAD, K_PED, K_ED, K_TOTAL,
-       K_TOOLS, K_EMBEDS, K_EMBED1, NKEYS };
+       K_TOOLS, K_EMBEDS, K_EMBED1, K_DONE_REASON, NKEYS };
 static const char *const tap_keys[NKEYS] = {
     "model", "message", "response", "thinking", "done", "error", "prompt_eval_count", "eval_count",
     "load_duration", "prompt_eval_duration", "eval_duration", "total_duration", "tool_calls", "embeddings",
-    "embedding"};
+    "embedding", "done_reason"};
 
 /* One JSON object of the answer (a line, or a whole body): tapped, then
  * appended to out with "model" replaced by what the client sent. A line
@@ -322,6 +335,17 @@ static void tap_object(native_req *p, const char *s, size_t n)
         p->rec.prompt_eval_ns = (int64_t)u64_of(v[K_PED]);
         p->rec.eval_ns = (int64_t)u64_of(v[K_ED]);
         p->rec.total_ns = (int64_t)u64_of(v[K_TOTAL]);
+        jscan_span dr = v[K_DONE_REASON];
+        /* Ollama's fixed words ("stop", "length", "load"...): only a bare
+         * word goes into the span. */
+        p->done_reason[0] = '\0';
+        if (dr.p && dr.n >= 3 && dr.n - 2 < sizeof p->done_reason && dr.p[0] == '"') {
+            size_t k = 0;
+            while (k < dr.n - 2 && ((dr.p[1 + k] >= 'a' && dr.p[1 + k] <= 'z') || dr.p[1 + k] == '_'))
+                k++;
+            if (k == dr.n - 2)
+                snprintf(p->done_reason, sizeof p->done_reason, "%.*s", (int)k, dr.p + 1);
+        }
     }
     jscan_span m = v[K_MODEL];
     if (m.p && m.p[0] == '"' && !(m.n == p->mval_len && !memcmp(m.p, p->body + p->mval_off, m.n))) {
@@ -544,13 +568,16 @@ static bool start_attempt(native_req *p)
     buf_append(&ub, p->body + p->mval_off + p->mval_len, p->body_len - p->mval_off - p->mval_len);
     char url[1024];
     snprintf(url, sizeof url, "%s%s", cd->api_base, metrics_route_name(p->nr->route));
+    char traceparent[TRACE_HEADER_MAX], extra[64 + TRACE_HEADER_MAX];
+    trace_upstream_header(g, &p->span, traceparent);
+    snprintf(extra, sizeof extra, "%s%s", native_hop_header(), traceparent);
     upstream_opts o = {
         .url = url,
         .body = ub.data,
         .body_len = ub.len,
         .bearer = cd->api_key,
         .timeout_ms = p->stream && d->stream_timeout_ms ? d->stream_timeout_ms : d->timeout_ms,
-        .extra_headers = native_hop_header(),
+        .extra_headers = extra,
     };
     p->up_status = 0;
     p->ctype[0] = '\0';
@@ -565,7 +592,7 @@ static bool start_attempt(native_req *p)
     return p->up != NULL;
 }
 
-static void infer(gw_thread *t, conn *c, const native_route *nr, const char *body, size_t len)
+static void infer(gw_thread *t, conn *c, const http_request *req, const native_route *nr, const char *body, size_t len)
 {
     gateway *g = t->g;
     int64_t t0 = gw_now_ns();
@@ -643,6 +670,7 @@ static void infer(gw_thread *t, conn *c, const native_route *nr, const char *bod
     p->rec.route = nr->route;
     p->rec.stream = p->stream;
     p->rec.t_start = t0;
+    trace_begin(g, req, t0, &p->span);
     p->dep = pick_native(t, p->grp, -1);
     conn_set_close_cb(c, on_client_gone, p);
     if (!start_attempt(p)) {
@@ -663,7 +691,7 @@ void native_handle(gw_thread *t, conn *c, const http_request *req, const char *b
     }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (http_path_is(req, metrics_route_name(routes[i].route)) && http_method_is(req, "POST")) {
-            infer(t, c, &routes[i], body, len);
+            infer(t, c, req, &routes[i], body, len);
             return;
         }
     passthru_handle(t, c, req, body, len);

@@ -87,12 +87,13 @@ static double number(jscan_span v)
 
 static void request_params(const char *body, size_t len, otel_span *sp)
 {
-    static const char *const keys[] = {"max_tokens", "max_completion_tokens", "temperature", "top_p"};
-    jscan_span v[4];
+    /* num_predict: Ollama's native "options" (native.c passes that object). */
+    static const char *const keys[] = {"max_tokens", "max_completion_tokens", "temperature", "top_p", "num_predict"};
+    jscan_span v[5];
     const char *s = jscan_ws(body, body + len);
-    if (s == body + len || *s != '{' || !jscan_object(s, body + len, keys, 4, v))
+    if (s == body + len || *s != '{' || !jscan_object(s, body + len, keys, 5, v))
         return;
-    double mt = number(v[1].p ? v[1] : v[0]);
+    double mt = number(v[1].p ? v[1] : v[0].p ? v[0] : v[4]);
     if (mt >= 0 && mt <= 9.2e18 && mt == floor(mt))
         sp->max_tokens = (int64_t)mt;
     sp->temperature = number(v[2]);

@@ -27,7 +27,8 @@ typedef struct {
     tr_kind kind;
     const metrics_request *rec; /* complete (t_end set) */
     const tr_stats *st;         /* the last attempt's translator stats, or NULL */
-    const char *body;           /* the client's JSON body (max_tokens, temperature, top_p), or NULL */
+    const char *body;           /* the client's JSON body (max_tokens, temperature, top_p), or for
+                                   the native routes its "options" object (num_predict...); or NULL */
     size_t body_len;
 } trace_facts;
 

@@ -12,11 +12,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
+import { Ollama } from 'ollama';
 import { startTollgate } from './lib/proc.mjs';
 import { startOtlpReceiver } from './lib/otlp.mjs';
 import { scrape, sum, waitFor } from './lib/metrics.mjs';
 
 const MODEL = 'llama3.2:3b';
+const EMBED_MODEL = 'nomic-embed-text';
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
 // Markers that must never reach the collector.
@@ -53,6 +55,10 @@ model_list:
       model: openai/${MODEL}
       api_base: ${sim.url}/v1
       api_key: ${UPSTREAM_KEY}
+  - model_name: embedder
+    litellm_params:
+      model: ollama/${EMBED_MODEL}
+      api_base: ${sim.url}
 router_settings:
   num_retries: 0
 ${extra}`;
@@ -231,6 +237,95 @@ test('GenAI metrics: durations, TTFT and token usage with the right attributes',
   const total = (type) => usage.points.filter((p) => p.attrs['gen_ai.token.type'] === type).reduce((n, p) => n + p.sum, 0);
   assert.equal(total('input'), stats.prompt_tokens);
   assert.equal(total('output'), stats.completion_tokens);
+});
+
+// The native Ollama routes through the official ollama client: the same
+// spans, with Ollama's own counts (after the metrics test, which counts the
+// OpenAI requests only; the export check below covers these too).
+test('native Ollama routes: chat, generate and embed spans with exact usage, traceparent upstream, error span', async () => {
+  const trace = '0af7651916cd43dd8448eb211c80319c';
+  const o = new Ollama({ host: gw.url, headers: { traceparent: `00-${trace}-${PARENT}-01` } });
+  const delta = async (model, fn) => {
+    const b = (await simStats()).models[model] ?? { prompt_tokens: 0, completion_tokens: 0 };
+    const r = await fn();
+    const stats = await simStats();
+    const a = stats.models[model];
+    return { r, stats, prompt: a.prompt_tokens - b.prompt_tokens, completion: a.completion_tokens - b.completion_tokens };
+  };
+
+  // chat, not streamed, with the client's trace context
+  const chat = await delta(MODEL, () => o.chat({
+    model: 'llama', messages: [{ role: 'user', content: `${PROMPT_MARK} native chat` }],
+    options: { num_predict: 9, temperature: 0.25, top_p: 0.5 },
+  }));
+  answers.push(chat.r.message.content);
+  assert.equal(chat.r.prompt_eval_count, chat.prompt);
+  const spans = await waitFor(() => spansOf(trace).length >= 2 && spansOf(trace), { what: 'native chat spans' });
+  assert.equal(spans.length, 2, 'one SERVER and one CLIENT span');
+  const server = spans.find((s) => s.kind === 2), clientSpan = spans.find((s) => s.kind === 3);
+  assert.equal(server.parentSpanId, PARENT);
+  assert.equal(server.name, 'chat llama');
+  assert.equal(clientSpan.parentSpanId, server.spanId);
+  let a = server.attrs;
+  assert.equal(a['gen_ai.operation.name'], 'chat');
+  assert.equal(a['gen_ai.provider.name'], 'ollama');
+  assert.equal(a['gen_ai.request.model'], 'llama');
+  assert.equal(a['gen_ai.response.model'], MODEL);
+  assert.equal(a['http.route'], '/api/chat');
+  assert.equal(a['http.response.status_code'], 200);
+  assert.equal(a['server.port'], sim.port);
+  assert.equal(a['gen_ai.request.max_tokens'], 9);
+  assert.equal(a['gen_ai.request.temperature'], 0.25);
+  assert.equal(a['gen_ai.request.top_p'], 0.5);
+  assert.equal(a['gen_ai.usage.input_tokens'], chat.prompt, 'input tokens = the simulator\'s tally');
+  assert.equal(a['gen_ai.usage.output_tokens'], chat.completion, 'output tokens = the simulator\'s tally');
+  assert.deepEqual(a['gen_ai.response.finish_reasons'], [chat.r.done_reason]);
+  assert.equal(a['tollgate.stream'], false);
+  assert.equal(a['error.type'], undefined);
+  assert.ok(chat.stats.traceparents.includes(`00-${trace}-${clientSpan.spanId}-01`),
+    `sim saw ${JSON.stringify(chat.stats.traceparents)}`);
+
+  // generate, streamed, no trace context: a new trace, text_completion, TTFT
+  const plain = new Ollama({ host: gw.url });
+  const gen = await delta(MODEL, async () => {
+    let text = '';
+    for await (const part of await plain.generate({ model: 'llama', prompt: `${PROMPT_MARK} native generate`, stream: true }))
+      text += part.response;
+    return text;
+  });
+  answers.push(gen.r);
+  const gtp = gen.stats.traceparents.at(-1);
+  const [gs] = await waitSpans((s) => s.traceId === gtp.slice(3, 35) && s.kind === 2, 'generate span');
+  a = gs.attrs;
+  assert.equal(gs.parentSpanId, '');
+  assert.equal(gs.name, 'text_completion llama');
+  assert.equal(a['gen_ai.operation.name'], 'text_completion');
+  assert.equal(a['http.route'], '/api/generate');
+  assert.equal(a['tollgate.stream'], true);
+  assert.ok(a['tollgate.time_to_first_token_s'] > 0);
+  assert.equal(a['gen_ai.usage.input_tokens'], gen.prompt);
+  assert.equal(a['gen_ai.usage.output_tokens'], gen.completion);
+
+  // embed: embeddings, input tokens exact
+  const emb = await delta(`${EMBED_MODEL}:latest`, () => plain.embed({ model: 'embedder', input: [`${PROMPT_MARK} a`, 'b c'] }));
+  const etp = emb.stats.traceparents.at(-1);
+  const [es] = await waitSpans((s) => s.traceId === etp.slice(3, 35) && s.kind === 2, 'embed span');
+  assert.equal(es.attrs['gen_ai.operation.name'], 'embeddings');
+  assert.equal(es.attrs['http.route'], '/api/embed');
+  assert.equal(es.attrs['gen_ai.response.model'], EMBED_MODEL);
+  assert.equal(es.attrs['gen_ai.usage.input_tokens'], emb.prompt);
+  assert.ok(emb.prompt > 0);
+
+  // an upstream 500: an error span
+  const bad = 'bbbbccccddddeeeeffff000011112222';
+  const ob = new Ollama({ host: gw.url, headers: { traceparent: `00-${bad}-${PARENT}-01` } });
+  await assert.rejects(ob.chat({ model: 'llama', messages: [{ role: 'user', content: 'tollgate-fault:500' }] }));
+  const [xs] = await waitSpans((s) => s.traceId === bad && s.kind === 2, 'native error span');
+  assert.equal(xs.status, 2, 'status ERROR');
+  assert.equal(xs.attrs['http.route'], '/api/chat');
+  assert.equal(xs.attrs['http.response.status_code'], 500);
+  assert.match(xs.attrs['error.type'], /InternalServerError/);
+  assert.equal(xs.attrs['gen_ai.usage.input_tokens'], undefined);
 });
 
 test('no prompt, response or key bytes anywhere in what was exported', () => {
