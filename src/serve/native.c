@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "serve/match.h"
 #include "serve/passthru.h"
 #include "serve/router.h"
 #include "serve/trace.h"
@@ -47,6 +48,7 @@ typedef struct {
     const native_route *nr;
     const gw_group *grp;
     int dep;
+    char capture[256]; /* a wildcard group's part of the name (match.h) */
     char *body; /* the client's body */
     size_t body_len;
     size_t mval_off, mval_len; /* the "model" literal in body */
@@ -459,7 +461,7 @@ static void attempt_failed(native_req *p, int status, const char *exc_class, int
 {
     gateway *g = p->t->g;
     gw_deployment *d = &g->deps[p->dep];
-    metrics_attempt a = {.deployment = p->dep, .requested_model = p->grp->name, .status = status,
+    metrics_attempt a = {.deployment = p->dep, .requested_model = p->rec.requested_model, .status = status,
                          .exception_class = exc_class};
     metrics_record_attempt(p->t->shard, &a);
     if (router_report(g, d, false, status, 0))
@@ -514,7 +516,7 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
     if (res == UP_OK)
         tap_end(p);
     bool ok = res == UP_OK && p->done_seen && !p->inband_error;
-    metrics_attempt a = {.deployment = p->dep, .requested_model = p->grp->name, .status = ok ? 200 : 500,
+    metrics_attempt a = {.deployment = p->dep, .requested_model = p->rec.requested_model, .status = ok ? 200 : 500,
                          .exception_class = ok ? NULL : d->exc_stream};
     metrics_record_attempt(p->t->shard, &a);
     if (router_report(g, d, ok, ok ? 200 : 500, gw_now_ns() - p->t_attempt) && !ok)
@@ -564,7 +566,9 @@ static bool start_attempt(native_req *p)
     buf ub;
     buf_init(&ub);
     buf_append(&ub, p->body, p->mval_off);
-    native_json_str(&ub, cd->upstream_model, strlen(cd->upstream_model));
+    char wild[512];
+    const char *umodel = match_upstream_model(p->grp, cd, p->capture, wild, sizeof wild);
+    native_json_str(&ub, umodel, strlen(umodel));
     buf_append(&ub, p->body + p->mval_off + p->mval_len, p->body_len - p->mval_off - p->mval_len);
     char url[1024];
     snprintf(url, sizeof url, "%s%s", cd->api_base, metrics_route_name(p->nr->route));
@@ -627,7 +631,13 @@ static void infer(gw_thread *t, conn *c, const http_request *req, const native_r
             reject(t, c, nr, NULL, 400, "BadRequestError", "model is required");
         return;
     }
-    int gi = native_find_group(g, name.data, name.len);
+    /* Ollama's name rules for model_names, then wildcard groups (match.h). */
+    gw_match mt = {.group = native_find_group(g, name.data, name.len)};
+    int gi = mt.group >= 0 ? mt.group : match_wildcard(g, name.data, name.len, &mt);
+    if (gi >= 0 && mt.label == NULL) {
+        mt.label = g->groups[gi].name;
+        mt.capture[0] = '\0';
+    }
     if (gi < 0 || !native_group_served(g, gi)) {
         buf m;
         buf_init(&m);
@@ -639,7 +649,7 @@ static void infer(gw_thread *t, conn *c, const http_request *req, const native_r
             buf_puts(&m, " is not served by an Ollama backend; use /v1/chat/completions for it");
         buf_putc(&m, '\0');
         /* The client's string goes into the message, never into a label. */
-        reject(t, c, nr, gi < 0 ? NULL : g->groups[gi].name, gi < 0 ? 404 : 400,
+        reject(t, c, nr, gi < 0 ? NULL : mt.label, gi < 0 ? 404 : 400,
                gi < 0 ? "NotFoundError" : "BadRequestError", m.data);
         buf_free(&m);
         buf_free(&name);
@@ -649,7 +659,7 @@ static void infer(gw_thread *t, conn *c, const http_request *req, const native_r
     native_req *p = calloc(1, sizeof *p);
     if (!p || !(p->body = malloc(len))) {
         free(p);
-        reject(t, c, nr, g->groups[gi].name, 500, "InternalServerError", "out of memory");
+        reject(t, c, nr, mt.label, 500, "InternalServerError", "out of memory");
         return;
     }
     metrics_in_flight_add(g->metrics, 1); /* until req_free, as a proxied request */
@@ -666,7 +676,8 @@ static void infer(gw_thread *t, conn *c, const http_request *req, const native_r
     buf_init(&p->line);
     buf_init(&p->out);
     buf_init(&p->err);
-    p->rec.requested_model = p->grp->name;
+    p->rec.requested_model = mt.label;
+    memcpy(p->capture, mt.capture, sizeof p->capture);
     p->rec.route = nr->route;
     p->rec.stream = p->stream;
     p->rec.t_start = t0;

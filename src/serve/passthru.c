@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "serve/match.h"
 #include "serve/native.h"
 #include "parse/json_scan.h"
 #include "util/log.h"
@@ -473,6 +474,9 @@ static void show(gw_thread *t, conn *c, const http_request *req, const char *bod
             which = -1;
     }
     int gi = which >= 0 ? native_find_group(g, name.data ? name.data : "", name.len) : -1;
+    gw_match mt = {.group = gi};
+    if (gi < 0 && which >= 0) /* a wildcard group's name (match.h) */
+        gi = match_wildcard(g, name.data ? name.data : "", name.len, &mt);
     if (gi < 0 || !native_group_served(g, gi)) {
         if (which >= 0 && name.len && !g->discovered) {
             buf m;
@@ -496,7 +500,9 @@ static void show(gw_thread *t, conn *c, const http_request *req, const char *bod
     buf nb;
     buf_init(&nb);
     buf_append(&nb, body, (size_t)(v[which].p - body));
-    native_json_str(&nb, d->cfg->upstream_model, strlen(d->cfg->upstream_model));
+    char wild[512];
+    const char *umodel = match_upstream_model(grp, d->cfg, mt.group >= 0 && mt.label ? mt.capture : "", wild, sizeof wild);
+    native_json_str(&nb, umodel, strlen(umodel));
     buf_append(&nb, v[which].p + v[which].n, (size_t)(body + len - (v[which].p + v[which].n)));
     forward(t, c, req, d->cfg->api_base, nb.data, nb.len, t0);
     buf_free(&nb);

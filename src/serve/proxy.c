@@ -12,6 +12,7 @@
 
 #include "metrics/promfmt.h"
 #include "serve/fallback.h"
+#include "serve/match.h"
 #include "serve/router.h"
 #include "serve/trace.h"
 #include "util/buf.h"
@@ -451,11 +452,7 @@ static bool start_attempt(proxy_req *p)
     p->root = NULL;
     /* A wildcard group's deployment: the client's part replaces its '*'. */
     char wild_model[512];
-    const char *umodel = cd->upstream_model, *star = p->grp->wildcard ? strchr(umodel, '*') : NULL;
-    if (star) {
-        snprintf(wild_model, sizeof wild_model, "%.*s%s%s", (int)(star - umodel), umodel, p->capture, star + 1);
-        umodel = wild_model;
-    }
+    const char *umodel = match_upstream_model(p->grp, cd, p->capture, wild_model, sizeof wild_model);
     int brc = root ? tr_build_request_parsed(p->kind, d->src, root, umodel, &ub, &p->info, &e)
                    : tr_build_request(p->kind, d->src, p->body, p->body_len, umodel, &ub, &p->info, &e);
     if (brc != 0) {
@@ -515,41 +512,6 @@ void proxy_reject(gw_thread *t, conn *c, metrics_route route, const char *reques
              exc_class);
 }
 
-/* The group named name; else the most specific wildcard group matching it
- * (LiteLLM: exact model_name first, then patterns). */
-static int find_group(const gateway *g, const char *name)
-{
-    for (int i = 0; i < g->ngroups; i++)
-        if (strcmp(g->groups[i].name, name) == 0)
-            return i;
-    size_t nl = strlen(name);
-    for (int k = 0; k < g->nwild; k++) {
-        const gw_group *grp = &g->groups[g->wild[k]];
-        size_t sl = strlen(grp->suffix);
-        if (nl >= grp->prefix_len + sl && !strncmp(name, grp->name, grp->prefix_len) && !strcmp(name + nl - sl, grp->suffix))
-            return g->wild[k];
-    }
-    return -1;
-}
-
-/* The label for a name a wildcard group matched: the gateway's copy of it
- * when a backend lists it, else the pattern (labels stay bounded). */
-static const char *listed_label(const gateway *g, const gw_group *grp, const char *name)
-{
-    size_t lo = 0, hi = g->nlisted;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(g->listed[mid], name);
-        if (c == 0)
-            return g->listed[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return grp->name;
-}
-
 static void list_groups(const gateway *g, char *out, size_t n)
 {
     size_t at = 0;
@@ -591,7 +553,8 @@ void proxy_handle(gw_thread *t, conn *c, const http_request *req, tr_kind kind, 
         return;
     }
 route:;
-    int gi = find_group(g, model);
+    gw_match mt;
+    int gi = match_group(g, model, strlen(model), &mt);
     if (gi < 0) {
         char names[600];
         list_groups(g, names, sizeof names);
@@ -624,12 +587,8 @@ route:;
     p->grp = p->orig = &g->groups[gi];
     buf_init(&p->out);
     buf_init(&p->err);
-    p->rec.requested_model = p->grp->name;
-    if (p->grp->wildcard && strcmp(model, p->grp->name) != 0) {
-        size_t nl = strlen(model), sl = strlen(p->grp->suffix);
-        snprintf(p->capture, sizeof p->capture, "%.*s", (int)(nl - p->grp->prefix_len - sl), model + p->grp->prefix_len);
-        p->rec.requested_model = listed_label(g, p->grp, model);
-    }
+    p->rec.requested_model = mt.label;
+    memcpy(p->capture, mt.capture, sizeof p->capture);
     p->rec.route = route;
     make_call_id(t, p->call_id, sizeof p->call_id);
     p->rec.t_start = t0;
