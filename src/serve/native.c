@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "serve/backends.h"
 #include "serve/match.h"
 #include "serve/passthru.h"
 #include "serve/router.h"
@@ -22,7 +23,6 @@
 #include "parse/json_scan.h"
 #include "translate/translate.h"
 #include "util/log.h"
-#include "util/probe.h"
 
 #define BACKPRESSURE_HIGH (1u << 20)
 #define BACKPRESSURE_LOW (256u << 10)
@@ -104,30 +104,6 @@ static bool looped(const http_request *req)
 }
 
 #define LOOP_MSG "forwarding loop: this request came back to the Tollgate gateway that sent it"
-
-int native_check_loop(const gateway *g, char *err, size_t errlen)
-{
-    const char *bases[64];
-    int n = passthru_hosts(g, bases, 64);
-    for (int i = 0; i < n; i++) {
-        char url[1024];
-        snprintf(url, sizeof url, "%s/api/version", bases[i]);
-        probe_opts o = {.timeout_ms = 5000};
-        probe_resp r;
-        probe_request(&o, url, NULL, &r);
-        bool loop = r.status == 508 && r.body.len && strstr(r.body.data, "forwarding loop");
-        probe_resp_free(&r);
-        if (loop) {
-            snprintf(err, errlen,
-                     "forwarding loop: the Ollama address %s is this gateway itself. Move Ollama to another port "
-                     "(OLLAMA_HOST=127.0.0.1:11435 ollama serve) and point the gateway there (OLLAMA_HOST for "
-                     "`tollgate serve`, or api_base in the config)",
-                     bases[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 /* --- shared helpers --- */
 
@@ -492,11 +468,12 @@ static void up_done(upstream_req *r, enum upstream_result res, const char *msg, 
     gateway *g = p->t->g;
     gw_deployment *d = &g->deps[p->dep];
     if (res != UP_OK && !p->client_started && !p->out.len && p->up_status <= 0) {
-        char m[512];
+        char m[512], base[256];
+        backends_redacted(d->cfg->api_base, base, sizeof base); /* the client sees it: no credentials */
         if (res == UP_E_TIMEOUT)
-            snprintf(m, sizeof m, "%s did not answer in time for model '%s' (%s)", d->cfg->api_base, p->grp->name, msg);
+            snprintf(m, sizeof m, "%s did not answer in time for model '%s' (%s)", base, p->grp->name, msg);
         else
-            snprintf(m, sizeof m, "cannot reach Ollama at %s for model '%s' (%s)", d->cfg->api_base, p->grp->name,
+            snprintf(m, sizeof m, "cannot reach Ollama at %s for model '%s' (%s)", base, p->grp->name,
                      msg);
         attempt_failed(p, 0, res == UP_E_TIMEOUT ? d->exc_timeout : d->exc_connect, res == UP_E_TIMEOUT ? 504 : 502,
                        m, NULL, 0, NULL);

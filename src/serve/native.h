@@ -44,10 +44,7 @@ void native_json_str(buf *b, const char *s, size_t n);
  * gateway already (its upstream is itself): native_handle answers 508. */
 const char *native_hop_header(void);
 
-/* At start: asks every Ollama host for /api/version; when the answer is
- * this gateway's own 508, the config forwards to itself. Returns 0, or -1
- * with a message in err. Blocking (call from the main thread). */
-int native_check_loop(const gateway *g, char *err, size_t errlen);
+/* The start-up check for such loops is backends_probe (backends.h). */
 
 /* Sends {"error":"<msg>"} with Ollama's Content-Type. */
 void native_error(conn *c, int status, const char *msg);

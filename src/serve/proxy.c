@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "metrics/promfmt.h"
+#include "serve/backends.h"
 #include "serve/fallback.h"
 #include "serve/match.h"
 #include "serve/router.h"
@@ -172,22 +173,6 @@ static void on_client_gone(conn *c, void *arg)
     finish(p);
 }
 
-/* api_base as shown in x-litellm-model-api-base: without user:password@
- * and without a query string, which could carry credentials. */
-static void redacted_base(const char *base, char *out, size_t n)
-{
-    const char *host = strstr(base, "://");
-    host = host ? host + 3 : base;
-    const char *end = host + strcspn(host, "/?#");
-    const char *at = NULL;
-    for (const char *q = host; q < end; q++)
-        if (*q == '@')
-            at = q;
-    size_t scheme = (size_t)(host - base);
-    const char *rest = at ? at + 1 : host;
-    snprintf(out, n, "%.*s%.*s", (int)scheme, base, (int)strcspn(rest, "?#"), rest);
-}
-
 static void ms_str(char *out, int64_t ns)
 {
     promfmt_float(out, ns > 0 ? (double)ns / 1e6 : 0.0);
@@ -201,7 +186,7 @@ static void litellm_headers(proxy_req *p, bool final, char *out, size_t n)
     const gw_deployment *d = &p->t->g->deps[p->dep];
     int64_t now = gw_now_ns();
     char base[512], dur[PROMFMT_FLOAT_MAX], ovh[PROMFMT_FLOAT_MAX], cost[PROMFMT_FLOAT_MAX + 40] = "";
-    redacted_base(d->cfg->api_base, base, sizeof base);
+    backends_redacted(d->cfg->api_base, base, sizeof base); /* no credentials */
     ms_str(dur, now - p->rec.t_start);
     ms_str(ovh, p->rec.t_upstream_sent - p->rec.t_start);
     if (final) {

@@ -25,6 +25,7 @@
 #include "net/server.h"
 #include "otel/otel.h"
 #include "serve/admin.h"
+#include "serve/backends.h"
 #include "serve/discover.h"
 #include "serve/fallback.h"
 #include "serve/gateway.h"
@@ -457,8 +458,11 @@ static gateway *gateway_new(config *cfg, char **listed, size_t nlisted, int nsha
 
 static void log_models(const gateway *g)
 {
-    for (int i = 0; i < g->ndeps; i++)
-        log_info("  model %s -> %s at %s", g->deps[i].cfg->model_name, g->deps[i].cfg->model, g->deps[i].cfg->api_base);
+    char base[1024];
+    for (int i = 0; i < g->ndeps; i++) {
+        backends_redacted(g->deps[i].cfg->api_base, base, sizeof base);
+        log_info("  model %s -> %s at %s", g->deps[i].cfg->model_name, g->deps[i].cfg->model, base);
+    }
 }
 
 /* The configuration, read again: the file, or without one Ollama's model
@@ -588,10 +592,11 @@ int serve_main(int argc, char **argv)
         free(watch_base);
         return 1;
     }
-    /* A gateway whose Ollama is itself (sidecar mode with OLLAMA_HOST left
-     * at 11434, or an api_base naming our own port) would forward in a
-     * circle: refuse to start. */
-    if (native_check_loop(g, err, sizeof err) != 0) {
+    /* Each backend asked once: one warning per deployment that does not
+     * answer. A gateway whose Ollama is itself (sidecar mode with
+     * OLLAMA_HOST left at 11434, or an api_base naming our own port) would
+     * forward in a circle: refuse to start. */
+    if (backends_probe(g, BACKENDS_PROBE_TIMEOUT_MS, err, sizeof err) < 0) {
         fprintf(stderr, "tollgate serve: %s\n", err);
         server_stop(st.s, 0);
         pthread_join(tid, NULL);
@@ -649,6 +654,10 @@ int serve_main(int argc, char **argv)
         else
             log_info("Ollama's model list changed: now serving %d models (metrics start again from zero)", ng->ngroups);
         log_models(ng);
+        /* After the swap, so a loop comes back as the new configuration's
+         * 508; a loop's requests are refused (508), so a warning suffices. */
+        if (hup && backends_probe(ng, BACKENDS_PROBE_TIMEOUT_MS, err, sizeof err) < 0)
+            log_warn("%s", err);
     }
     while (!atomic_load(&st.done)) {
         struct timespec ts = {0, 100 * 1000000};

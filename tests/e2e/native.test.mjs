@@ -402,3 +402,42 @@ test('create and push stream their progress through the gateway to the primary h
     await sim.stop();
   }
 });
+
+// Issue 13: at start (and after a SIGHUP reload) every configured backend is
+// asked once; a dead one is named in one warning, without its credentials,
+// and the gateway serves the live ones.
+test('start-up probe: one warning per dead deployment, credentials redacted, the live one served', async () => {
+  const sim = await startTollgate(SIM);
+  const deadPort = await freePort(); // nothing listens there
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-probe-'));
+  const file = path.join(dir, 'config.yaml');
+  fs.writeFileSync(file, `
+model_list:
+  - model_name: llama
+    litellm_params: {model: "ollama_chat/${MODEL}", api_base: "${sim.url}"}
+  - model_name: oai
+    litellm_params: {model: "openai/${MODEL}", api_base: "${sim.url}/v1", api_key: "sk-live"}
+  - model_name: gone
+    litellm_params: {model: "ollama_chat/${MODEL}", api_base: "http://probe-user:probe-secret@127.0.0.1:${deadPort}/x?token=t0k"}
+`);
+  const gw = await startTollgate(['serve', '--config', file, '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0']);
+  const warnings = () => gw.output().split('\n').filter((l) => l.includes('not answering'));
+  try {
+    // The probe ends before the listen line that startTollgate waited for.
+    assert.deepEqual(warnings().map((l) => l.replace(/^.*?warn\s+/, '')),
+      [`deployment 'gone' (ollama_chat/${MODEL} at http://127.0.0.1:${deadPort}): not answering: connection refused`]);
+    assert.ok(!/probe-secret|probe-user|t0k/.test(gw.output()), 'no credentials in the output');
+    const r = await new Ollama({ host: gw.url }).chat({ model: 'llama', messages: [{ role: 'user', content: 'hi' }],
+      options: { num_predict: 2 } });
+    assert.equal(r.eval_count, 2);
+    assert.equal((await simStats(sim)).endpoints['/api/chat'], 1);
+    // A reload probes again.
+    gw.proc.kill('SIGHUP');
+    await waitFor(() => warnings().length === 2, { what: 'the probe after the reload' });
+    assert.match(warnings()[1], /deployment 'gone' .* not answering: connection refused/);
+  } finally {
+    assert.equal(await gw.stop(), 0);
+    await sim.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
